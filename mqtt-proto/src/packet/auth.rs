@@ -1,0 +1,55 @@
+use super::disconnect::{read_reason, reason_body_len, write_reason};
+use super::frame::sealed::Body;
+use super::PacketType;
+use crate::error::{DecodeError, EncodeError};
+use crate::properties::AuthProperties;
+use crate::reason::ReasonCode;
+use crate::version::ProtocolVersion;
+use crate::wire::Reader;
+use bytes::BytesMut;
+
+/// An AUTH packet (5.0 only): one step of an enhanced authentication exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Auth {
+    /// Success, Continue authentication or Re-authenticate.
+    pub reason: ReasonCode,
+    /// Method, data, reason string and user properties.
+    pub properties: AuthProperties,
+}
+
+impl Auth {
+    pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        let (reason, has_properties) = read_reason(r, version, PacketType::Auth)?;
+        let properties = if has_properties {
+            AuthProperties::read(r)?
+        } else {
+            AuthProperties::default()
+        };
+        Ok(Self { reason, properties })
+    }
+}
+
+impl Body for Auth {
+    fn packet_type(&self) -> PacketType {
+        PacketType::Auth
+    }
+
+    fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        reason_body_len(
+            PacketType::Auth,
+            self.reason,
+            version,
+            self.properties.is_empty(),
+            || {
+                self.properties.check()?;
+                Ok(self.properties.wire_len())
+            },
+        )
+    }
+
+    fn write_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+        if write_reason(self.reason, version, self.properties.is_empty(), buf) {
+            self.properties.write(buf);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! UTF-8 strings as MQTT defines them.
+
+use bytes::Bytes;
+use core::fmt;
+use core::ops::Deref;
+
+/// The longest string or binary field a packet can hold: a two-byte length prefix.
+pub const MAX_STRING_LEN: usize = u16::MAX as usize;
+
+/// Why bytes are not a valid MQTT string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StringError {
+    /// Longer than 65,535 bytes.
+    #[error("string of {0} bytes exceeds the 65535-byte limit")]
+    TooLong(usize),
+    /// Ill-formed UTF-8, surrogates included [MQTT-1.5.4-1].
+    #[error("string is not well-formed UTF-8 [MQTT-1.5.4-1]")]
+    InvalidUtf8,
+    /// Contains U+0000 [MQTT-1.5.4-2].
+    #[error("string contains the null character U+0000 [MQTT-1.5.4-2]")]
+    NullCharacter,
+}
+
+/// Checks the rules every MQTT string follows, on raw bytes.
+pub(crate) fn validate(bytes: &[u8]) -> Result<(), StringError> {
+    if bytes.len() > MAX_STRING_LEN {
+        return Err(StringError::TooLong(bytes.len()));
+    }
+    // ASCII is by far the common case; one pass settles it, NUL check included.
+    if bytes.iter().all(|&b| b != 0 && b < 0x80) {
+        return Ok(());
+    }
+    core::str::from_utf8(bytes).map_err(|_| StringError::InvalidUtf8)?;
+    if bytes.contains(&0) {
+        return Err(StringError::NullCharacter);
+    }
+    Ok(())
+}
+
+/// The `&str` of bytes already validated by [`validate`].
+pub(crate) fn as_validated_str(bytes: &[u8]) -> &str {
+    // Validation at construction makes the error arm unreachable; the type
+    // keeps `unsafe` out of the crate at the cost of re-checking on access.
+    core::str::from_utf8(bytes).unwrap_or("")
+}
+
+/// A UTF-8 string of at most 65,535 bytes without U+0000, as MQTT requires
+/// for every string field. Decoded strings are zero-copy views of the input.
+///
+/// ```
+/// use mqtt_proto::MqttString;
+/// let s = MqttString::new("client-1").unwrap();
+/// assert_eq!(s.as_str(), "client-1");
+/// assert!(MqttString::new("a\0b").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MqttString(Bytes);
+
+impl MqttString {
+    /// Validates and wraps a string.
+    pub fn new(s: impl Into<String>) -> Result<Self, StringError> {
+        let s: String = s.into();
+        validate(s.as_bytes())?;
+        Ok(Self(Bytes::from(s)))
+    }
+
+    /// Validates and wraps a static string without copying it.
+    pub fn from_static(s: &'static str) -> Result<Self, StringError> {
+        validate(s.as_bytes())?;
+        Ok(Self(Bytes::from_static(s.as_bytes())))
+    }
+
+    /// Validates raw bytes (for example a slice of a received packet) without copying.
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, StringError> {
+        validate(&bytes)?;
+        Ok(Self(bytes))
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        as_validated_str(&self.0)
+    }
+
+    /// The UTF-8 bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying buffer.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the string is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Deref for MqttString {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for MqttString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for MqttString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<&str> for MqttString {
+    type Error = StringError;
+    fn try_from(s: &str) -> Result<Self, StringError> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<String> for MqttString {
+    type Error = StringError;
+    fn try_from(s: String) -> Result<Self, StringError> {
+        Self::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mqtt_1_5_4_1_rejects_ill_formed_utf8() {
+        assert_eq!(
+            MqttString::from_bytes(Bytes::from_static(b"\xff")),
+            Err(StringError::InvalidUtf8)
+        );
+        // An encoded surrogate (U+D800) is ill-formed in UTF-8.
+        assert_eq!(
+            MqttString::from_bytes(Bytes::from_static(b"\xed\xa0\x80")),
+            Err(StringError::InvalidUtf8)
+        );
+    }
+
+    #[test]
+    fn mqtt_1_5_4_2_rejects_null() {
+        assert_eq!(MqttString::new("a\0"), Err(StringError::NullCharacter));
+        assert_eq!(MqttString::new("é\0"), Err(StringError::NullCharacter));
+    }
+
+    #[test]
+    fn accepts_non_ascii_and_length_limit() {
+        assert_eq!(
+            MqttString::new("Ä\u{FEFF}x").unwrap().as_str(),
+            "Ä\u{FEFF}x"
+        );
+        assert!(MqttString::new("a".repeat(65_535)).is_ok());
+        assert_eq!(
+            MqttString::new("a".repeat(65_536)),
+            Err(StringError::TooLong(65_536))
+        );
+    }
+}
