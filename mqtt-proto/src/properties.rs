@@ -320,9 +320,18 @@ macro_rules! property_group {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[derive(Clone, PartialEq, Eq, Default)]
         pub struct $name {
             $( $(#[$fmeta])* pub $field: property_group!(@ty $mode $ty), )*
+        }
+
+        /// Shows only the properties that are present, as they appear in logs.
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                let mut s = f.debug_struct(stringify!($name));
+                $( property_group!(@debug $mode self.$field, s, $field); )*
+                s.finish()
+            }
         }
 
         impl $name {
@@ -383,6 +392,12 @@ macro_rules! property_group {
                 Ok(props)
             }
         }
+    };
+    (@debug once $f:expr, $s:ident, $field:ident) => {
+        if let Some(v) = &$f { $s.field(stringify!($field), v); }
+    };
+    (@debug many $f:expr, $s:ident, $field:ident) => {
+        if !$f.is_empty() { $s.field(stringify!($field), &$f); }
     };
     (@ty once $ty:ty) => { Option<$ty> };
     (@ty many $ty:ty) => { Vec<$ty> };

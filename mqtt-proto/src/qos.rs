@@ -34,7 +34,7 @@ impl fmt::Display for QoS {
 }
 
 /// A packet identifier: never zero [MQTT-2.2.1-3 / MQTT-2.3.1-1].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PacketId(NonZeroU16);
 
 impl PacketId {
@@ -55,6 +55,12 @@ impl PacketId {
 impl From<NonZeroU16> for PacketId {
     fn from(value: NonZeroU16) -> Self {
         Self(value)
+    }
+}
+
+impl fmt::Debug for PacketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PacketId({})", self.0)
     }
 }
 
