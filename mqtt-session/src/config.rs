@@ -1,0 +1,115 @@
+//! Configuration of a session: what CONNECT carries and how the engine behaves.
+
+use core::time::Duration;
+use mqtt_proto::{Connect, MqttString, ProtocolVersion};
+
+/// When the CONNECT of a new connection asks for a clean start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CleanStart {
+    /// Every connection starts a new session (3.x `clean_session = 1`).
+    #[default]
+    Always,
+    /// Only the first connection of this session starts clean; reconnects
+    /// resume (Paho's default for 5.0).
+    FirstOnly,
+    /// Always resume the session the server holds (3.x `clean_session = 0`).
+    Never,
+}
+
+/// What happens to a publish when the outbound queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueFullPolicy {
+    /// `publish` returns [`crate::Error::QueueFull`].
+    #[default]
+    RejectNew,
+    /// The oldest queued message is dropped with a
+    /// [`crate::PublishFailure::Dropped`] event and the new one is queued.
+    DropOldest,
+}
+
+/// What happens to unfinished outbound QoS 1/2 messages when a CONNACK says
+/// the server holds no session for us. They are never resent as duplicates
+/// [MQTT-4.4.0-1]; the server forgot them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionLostPolicy {
+    /// Send them again as new messages with new packet identifiers, in their
+    /// original order, and report each with [`crate::Event::Republished`].
+    /// Messages the server had already acknowledged with PUBREC count as
+    /// delivered. Nothing is lost.
+    #[default]
+    Republish,
+    /// Report each with [`crate::PublishFailure::SessionLost`].
+    Fail,
+}
+
+/// Everything that shapes a session. The CONNECT template is sent on every
+/// connection, with the client identifier and clean-start flag the session
+/// decides.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The CONNECT sent on each connection: protocol version, keep alive,
+    /// client identifier, will, credentials and 5.0 properties (our Receive
+    /// Maximum, Maximum Packet Size and Topic Alias Maximum are taken from
+    /// here and enforced on what the server sends).
+    pub connect: Connect,
+    /// When to ask for a clean start.
+    pub clean_start: CleanStart,
+    /// Our limit of unacknowledged outbound QoS 1/2 messages; the window is
+    /// the smaller of this and the server's Receive Maximum.
+    pub max_inflight: u16,
+    /// Most messages waiting for the window (not yet sent).
+    pub max_queued_messages: usize,
+    /// Most payload and topic bytes waiting for the window.
+    pub max_queued_bytes: usize,
+    /// What to do when the queue is full.
+    pub queue_full: QueueFullPolicy,
+    /// What to do with unfinished messages when the server lost our session.
+    pub session_lost: SessionLostPolicy,
+    /// Publish above the server's Maximum QoS at that maximum instead of
+    /// refusing the call.
+    pub downgrade_qos: bool,
+    /// Acknowledge inbound QoS 1/2 messages as soon as they are delivered;
+    /// when false the application calls [`crate::Session::ack`] for each.
+    pub auto_ack: bool,
+    /// Give outbound topics aliases automatically (least recently used
+    /// first) within the server's Topic Alias Maximum (5.0).
+    pub auto_topic_alias: bool,
+    /// How long to wait for CONNACK after sending CONNECT.
+    pub connect_timeout: Duration,
+    /// How long to wait for PINGRESP before declaring the connection dead;
+    /// `None` waits one keep-alive interval.
+    pub ping_timeout: Option<Duration>,
+}
+
+impl SessionConfig {
+    /// The defaults for `version` and `client_id` (empty: the server assigns one).
+    ///
+    /// In flight: 20 for 3.x, where Mosquitto silently drops QoS 2 messages
+    /// beyond 20 in flight; 65,535 for 5.0, where the server's Receive
+    /// Maximum governs.
+    pub fn new(version: ProtocolVersion, client_id: MqttString) -> Self {
+        Self {
+            connect: Connect::new(version, client_id),
+            clean_start: if version.is_v5() {
+                CleanStart::FirstOnly
+            } else {
+                CleanStart::Always
+            },
+            max_inflight: if version.is_v5() { u16::MAX } else { 20 },
+            max_queued_messages: 10_000,
+            max_queued_bytes: 64 << 20,
+            queue_full: QueueFullPolicy::RejectNew,
+            session_lost: SessionLostPolicy::Republish,
+            downgrade_qos: false,
+            auto_ack: true,
+            auto_topic_alias: false,
+            connect_timeout: Duration::from_secs(30),
+            ping_timeout: None,
+        }
+    }
+
+    /// The protocol version.
+    pub fn version(&self) -> ProtocolVersion {
+        self.connect.protocol
+    }
+}

@@ -1,0 +1,157 @@
+//! What the session tells the application.
+
+use crate::error::ProtocolError;
+use mqtt_proto::{
+    AckProperties, AuthProperties, ConnAckProperties, DisconnectProperties, PacketId, Publish, QoS,
+    ReasonCode,
+};
+
+/// Identifies one `publish` call from acceptance to its completion event.
+/// Unlike a packet identifier it is never reused, and it stays the same
+/// when a message is republished after the server lost the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageId(pub u64);
+
+/// Identifies a received QoS 1/2 message that awaits the application's
+/// [`crate::Session::ack`] in manual-ack mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AckToken(pub(crate) u64);
+
+/// A message received from the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    /// The PUBLISH, with its topic resolved from a topic alias if one was used.
+    pub publish: Publish,
+    /// Present for QoS 1/2 in manual-ack mode: pass it to [`crate::Session::ack`].
+    pub ack: Option<AckToken>,
+}
+
+/// Why an accepted outbound message will not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishFailure {
+    /// The server answered PUBACK or PUBREC with a failure reason code.
+    Rejected {
+        /// The reason code (0x80 or above).
+        reason: ReasonCode,
+        /// Reason string and user properties.
+        properties: AckProperties,
+    },
+    /// The Message Expiry Interval passed before the message could be sent.
+    Expired,
+    /// Dropped from a full queue under [`crate::QueueFullPolicy::DropOldest`].
+    Dropped,
+    /// The server held no session and [`crate::SessionLostPolicy::Fail`] is in force.
+    SessionLost,
+    /// The server's limits shrank after the message was accepted (a new
+    /// connection with a smaller Maximum Packet Size) and it no longer fits.
+    Unsendable(mqtt_proto::EncodeError),
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disconnection {
+    /// The application called [`crate::Session::disconnect`].
+    Local {
+        /// The reason code sent.
+        reason: ReasonCode,
+    },
+    /// The server sent DISCONNECT.
+    Server {
+        /// Its reason code.
+        reason: ReasonCode,
+        /// Reason string, server reference, user properties.
+        properties: DisconnectProperties,
+    },
+    /// The server refused the connection in CONNACK.
+    Refused {
+        /// The reason (3.x return codes mapped onto 5.0 reason codes).
+        reason: ReasonCode,
+        /// Reason string, server reference, user properties.
+        properties: Box<ConnAckProperties>,
+    },
+    /// The server broke the protocol; we sent DISCONNECT with
+    /// [`ProtocolError::reason_code`] where the version allows.
+    ProtocolError(ProtocolError),
+    /// No CONNACK within the connect timeout.
+    ConnectTimeout,
+    /// No PINGRESP within the ping timeout: the connection is half-open.
+    KeepAliveTimeout,
+    /// The adapter reported that the transport closed or failed.
+    TransportClosed,
+}
+
+/// Something the application should know. Drain with [`crate::Session::poll_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// CONNACK accepted the connection.
+    Connected {
+        /// Whether the server resumed our session.
+        session_present: bool,
+        /// CONNACK properties (limits, assigned client id, reason string,
+        /// response information, server reference ...).
+        properties: Box<ConnAckProperties>,
+    },
+    /// The connection ended; exactly one per connection attempt.
+    Disconnected(Disconnection),
+    /// A message arrived.
+    Message(InboundMessage),
+    /// An outbound message is done: QoS 0 handed to the transport, QoS 1
+    /// acknowledged by PUBACK, QoS 2 by PUBCOMP.
+    Published {
+        /// The id `publish` returned.
+        id: MessageId,
+        /// The packet identifier used last (QoS 1/2).
+        packet_id: Option<PacketId>,
+        /// The QoS it was sent with.
+        qos: QoS,
+        /// The acknowledgement's reason code (Success or No matching subscribers).
+        reason: ReasonCode,
+        /// The acknowledgement's properties.
+        properties: AckProperties,
+    },
+    /// An outbound message will not be delivered.
+    PublishFailed {
+        /// The id `publish` returned.
+        id: MessageId,
+        /// Why.
+        failure: PublishFailure,
+    },
+    /// The server lost our session and an unfinished message was queued
+    /// again as a new message ([`crate::SessionLostPolicy::Republish`]).
+    Republished {
+        /// The id `publish` returned; its completion event follows later.
+        id: MessageId,
+    },
+    /// SUBACK arrived.
+    Subscribed {
+        /// The SUBSCRIBE's packet identifier, as `subscribe` returned.
+        packet_id: PacketId,
+        /// Granted QoS or failure per filter, in request order.
+        reasons: Vec<ReasonCode>,
+        /// Reason string and user properties.
+        properties: AckProperties,
+    },
+    /// UNSUBACK arrived.
+    Unsubscribed {
+        /// The UNSUBSCRIBE's packet identifier.
+        packet_id: PacketId,
+        /// Result per filter (5.0; empty in 3.x).
+        reasons: Vec<ReasonCode>,
+        /// Reason string and user properties.
+        properties: AckProperties,
+    },
+    /// A SUBSCRIBE or UNSUBSCRIBE got no answer before the connection ended;
+    /// MQTT does not resend them.
+    RequestAborted {
+        /// Its packet identifier.
+        packet_id: PacketId,
+    },
+    /// The server sent AUTH: continue the exchange with [`crate::Session::auth`].
+    Auth {
+        /// Continue authentication, or Success at the end of re-authentication.
+        reason: ReasonCode,
+        /// Method, data, reason string, user properties.
+        properties: AuthProperties,
+    },
+}

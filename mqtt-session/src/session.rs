@@ -1,0 +1,404 @@
+//! The session: drive API, connection lifecycle and keep alive.
+
+use crate::alias::{InboundAliases, OutboundAliases};
+use crate::config::{CleanStart, SessionConfig};
+use crate::connection::{Connection, Phase, ServerLimits};
+use crate::error::{Error, ProtocolError};
+use crate::event::{Disconnection, Event};
+use crate::state::SessionState;
+use bytes::{Bytes, BytesMut};
+use core::time::Duration;
+use mqtt_proto::{
+    Decoder, Disconnect, Encodable, EncodeError, Encoder, Packet, PacketType, ReasonCode,
+    MAX_PACKET_SIZE,
+};
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// A Sans-IO MQTT client session. See the [crate documentation](crate) for
+/// the drive contract.
+#[derive(Debug)]
+pub struct Session {
+    pub(crate) config: SessionConfig,
+    pub(crate) state: SessionState,
+    pub(crate) server: ServerLimits,
+    pub(crate) conn: Option<Connection>,
+    pub(crate) tx: BytesMut,
+    pub(crate) events: VecDeque<Event>,
+}
+
+impl Session {
+    /// A new session with empty state.
+    pub fn new(config: SessionConfig) -> Self {
+        Self::with_state(config, SessionState::default())
+    }
+
+    /// A session resuming `state` (for example one restored from storage).
+    pub fn with_state(config: SessionConfig, state: SessionState) -> Self {
+        Self {
+            config,
+            state,
+            server: ServerLimits::default(),
+            conn: None,
+            tx: BytesMut::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    // ---- getters ----
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// The session state that outlives connections.
+    pub fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    /// Takes the session state out, for storing it; the session keeps a copy.
+    pub fn snapshot(&self) -> SessionState {
+        self.state.clone()
+    }
+
+    /// What the server allowed in its latest CONNACK.
+    pub fn server_limits(&self) -> &ServerLimits {
+        &self.server
+    }
+
+    /// Whether a CONNACK accepted the current connection.
+    pub fn is_connected(&self) -> bool {
+        matches!(&self.conn, Some(c) if c.phase == Phase::Connected)
+    }
+
+    /// Whether a connection is open or being opened.
+    pub fn has_connection(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// The keep alive in force on the current connection.
+    pub fn keep_alive(&self) -> Option<Duration> {
+        self.conn.as_ref().and_then(|c| c.keep_alive)
+    }
+
+    // ---- polls ----
+
+    /// Bytes to write to the transport, in order; `None` when there are none.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if self.tx.is_empty() {
+            None
+        } else {
+            Some(self.tx.split().freeze())
+        }
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Session::handle_timeout`] must be called next; `None` when no
+    /// timer runs (no connection, or keep alive disabled and connected).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let c = self.conn.as_ref()?;
+        match c.phase {
+            Phase::Connecting => c.connect_deadline,
+            Phase::Connected => match (c.pingresp_deadline, c.keep_alive) {
+                (Some(deadline), _) => Some(deadline),
+                (None, Some(keep_alive)) => Some(c.last_sent.min(c.last_received) + keep_alive),
+                (None, None) => None,
+            },
+        }
+    }
+
+    // ---- connection lifecycle ----
+
+    /// Starts a connection on a freshly opened transport: queues CONNECT.
+    ///
+    /// Bytes still untransmitted from an earlier connection are discarded:
+    /// they belong to a transport that is gone.
+    pub fn connect(&mut self, now: Instant) -> Result<(), Error> {
+        if self.conn.is_some() {
+            return Err(Error::AlreadyConnected);
+        }
+        self.tx.clear();
+        let mut connect = self.config.connect.clone();
+        connect.clean_start = match self.config.clean_start {
+            CleanStart::Always => true,
+            CleanStart::Never => false,
+            CleanStart::FirstOnly => !self.state.has_connected,
+        };
+        if connect.client_id.is_empty() {
+            if let Some(id) = &self.state.assigned_client_id {
+                connect.client_id = id.clone();
+            }
+        }
+        let version = connect.protocol;
+        connect.encode(version, &mut self.tx)?;
+        let props = &connect.properties;
+        let max_in = match (version.is_v5(), props.maximum_packet_size) {
+            (true, Some(max)) => max.get(),
+            _ => MAX_PACKET_SIZE as u32,
+        };
+        let keep_alive =
+            (connect.keep_alive > 0).then(|| Duration::from_secs(connect.keep_alive.into()));
+        self.conn = Some(Connection {
+            phase: Phase::Connecting,
+            version,
+            decoder: Decoder::new(version).with_max_packet_size(max_in),
+            encoder: Encoder::new(version),
+            rx: BytesMut::new(),
+            keep_alive,
+            ping_timeout: self
+                .config
+                .ping_timeout
+                .or(keep_alive)
+                .unwrap_or(Duration::from_secs(30)),
+            last_sent: now,
+            last_received: now,
+            connect_deadline: Some(now + self.config.connect_timeout),
+            pingresp_deadline: None,
+            requests: Vec::new(),
+            inbound_aliases: InboundAliases::new(if version.is_v5() {
+                props.topic_alias_maximum.unwrap_or(0)
+            } else {
+                0
+            }),
+            outbound_aliases: OutboundAliases::new(0),
+            inbound_unacked: 0,
+            receive_maximum: props.receive_maximum.map_or(u16::MAX, |v| v.get()),
+            auth_method: props.authentication_method.clone(),
+            reauthenticating: false,
+        });
+        Ok(())
+    }
+
+    /// Feeds bytes read from the transport. Input after the connection
+    /// ended (or with none open) is ignored.
+    pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        conn.rx.extend_from_slice(data);
+        conn.last_received = now;
+        loop {
+            let Some(conn) = self.conn.as_mut() else {
+                return;
+            };
+            match conn.decoder.decode(&mut conn.rx) {
+                Ok(Some(packet)) => self.handle_packet(now, packet),
+                Ok(None) => return,
+                Err(e) => return self.protocol_error(now, ProtocolError::Decode(e)),
+            }
+        }
+    }
+
+    /// Runs the timers: connect timeout, keep alive, PINGRESP timeout,
+    /// expiry of queued messages.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.expire_queued(now);
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        match conn.phase {
+            Phase::Connecting => {
+                if conn.connect_deadline.is_some_and(|d| now >= d) {
+                    self.close(Disconnection::ConnectTimeout);
+                }
+            }
+            Phase::Connected => {
+                if conn.pingresp_deadline.is_some_and(|d| now >= d) {
+                    return self.close(Disconnection::KeepAliveTimeout);
+                }
+                // Ping when either direction was quiet for the keep alive:
+                // quiet sending is what the spec requires [MQTT-3.1.2-23],
+                // quiet receiving is how a half-open connection shows.
+                if let (Some(keep_alive), None) = (conn.keep_alive, conn.pingresp_deadline) {
+                    if now >= conn.last_sent.min(conn.last_received) + keep_alive {
+                        conn.pingresp_deadline = Some(now + conn.ping_timeout);
+                        // Only fails if the server set an absurd Maximum Packet Size
+                        // below 2; the PINGRESP timeout then ends the connection.
+                        let _ = self.send(now, &Packet::PingReq);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adapter lost the transport (EOF or I/O error). Unsent bytes are
+    /// dropped; the session state is kept for the next connection.
+    pub fn handle_transport_closed(&mut self, _now: Instant) {
+        self.tx.clear();
+        if self.conn.is_some() {
+            self.close(Disconnection::TransportClosed);
+        }
+    }
+
+    /// Ends the connection with DISCONNECT (reason and, in 5.0, properties
+    /// such as a new Session Expiry Interval). The session state is kept.
+    pub fn disconnect(&mut self, now: Instant, disconnect: Disconnect) -> Result<(), Error> {
+        let conn = self.conn.as_ref().ok_or(Error::NotConnected)?;
+        let asked_expiry = self
+            .config
+            .connect
+            .properties
+            .session_expiry_interval
+            .unwrap_or(0);
+        if conn.version.is_v5()
+            && asked_expiry == 0
+            && disconnect
+                .properties
+                .session_expiry_interval
+                .is_some_and(|e| e > 0)
+        {
+            return Err(Error::SessionExpiryNotAllowed);
+        }
+        self.send(now, &disconnect)?;
+        self.close(Disconnection::Local {
+            reason: disconnect.reason,
+        });
+        Ok(())
+    }
+
+    // ---- internals ----
+
+    /// Encodes a packet for the current connection.
+    pub(crate) fn send<P: Encodable + ?Sized>(
+        &mut self,
+        now: Instant,
+        packet: &P,
+    ) -> Result<(), EncodeError> {
+        let conn = self.conn.as_mut().expect("send needs a connection");
+        conn.encoder.encode(packet, &mut self.tx)?;
+        conn.last_sent = now;
+        Ok(())
+    }
+
+    /// Answers a server's protocol violation with DISCONNECT (5.0) and ends the connection.
+    pub(crate) fn protocol_error(&mut self, now: Instant, error: ProtocolError) {
+        if self.conn.as_ref().is_some_and(|c| c.version.is_v5()) {
+            // Best effort: the DISCONNECT is tiny and always encodes.
+            let _ = self.send(now, &Disconnect::new(error.reason_code()));
+        }
+        self.close(Disconnection::ProtocolError(error));
+    }
+
+    /// Ends the current connection: aborts pending requests and reports why.
+    pub(crate) fn close(&mut self, why: Disconnection) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        for request in conn.requests {
+            self.events.push_back(Event::RequestAborted {
+                packet_id: request.packet_id,
+            });
+        }
+        self.events.push_back(Event::Disconnected(why));
+    }
+
+    fn handle_packet(&mut self, now: Instant, packet: Packet) {
+        let phase = match &self.conn {
+            Some(c) => c.phase,
+            None => return,
+        };
+        let result = match (phase, packet) {
+            (Phase::Connecting, Packet::ConnAck(ack)) => {
+                self.on_connack(now, ack);
+                Ok(())
+            }
+            (_, Packet::Auth(auth)) => self.on_auth(now, auth),
+            (_, Packet::Disconnect(d)) => {
+                if d.properties.session_expiry_interval.is_some() {
+                    // The server may not send one; report that, the connection ends either way.
+                    self.close(Disconnection::ProtocolError(
+                        ProtocolError::SessionExpiryFromServer,
+                    ));
+                } else {
+                    self.close(Disconnection::Server {
+                        reason: d.reason,
+                        properties: d.properties,
+                    });
+                }
+                Ok(())
+            }
+            (Phase::Connected, Packet::Publish(p)) => self.on_publish(now, p),
+            (Phase::Connected, Packet::PubAck(a)) => self.on_puback(now, a),
+            (Phase::Connected, Packet::PubRec(a)) => self.on_pubrec(now, a),
+            (Phase::Connected, Packet::PubRel(a)) => self.on_pubrel(now, a),
+            (Phase::Connected, Packet::PubComp(a)) => self.on_pubcomp(now, a),
+            (Phase::Connected, Packet::SubAck(a)) => {
+                self.on_request_ack(PacketType::SubAck, a.packet_id, a.reasons, a.properties)
+            }
+            (Phase::Connected, Packet::UnsubAck(a)) => {
+                self.on_request_ack(PacketType::UnsubAck, a.packet_id, a.reasons, a.properties)
+            }
+            (Phase::Connected, Packet::PingResp) => {
+                if let Some(c) = self.conn.as_mut() {
+                    c.pingresp_deadline = None;
+                }
+                Ok(())
+            }
+            (_, other) => Err(ProtocolError::UnexpectedPacket(other.packet_type())),
+        };
+        if let Err(e) = result {
+            self.protocol_error(now, e);
+        }
+    }
+
+    fn on_connack(&mut self, now: Instant, ack: mqtt_proto::ConnAck) {
+        if ack.reason != ReasonCode::Success {
+            return self.close(Disconnection::Refused {
+                reason: ack.reason,
+                properties: Box::new(ack.properties),
+            });
+        }
+        let asked_clean = {
+            // Recompute what connect() sent: has_connected has not changed since.
+            match self.config.clean_start {
+                CleanStart::Always => true,
+                CleanStart::Never => false,
+                CleanStart::FirstOnly => !self.state.has_connected,
+            }
+        };
+        if asked_clean && ack.session_present {
+            // [MQTT-3.2.2-2]: a clean start never resumes a session.
+            return self.protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::ConnAck));
+        }
+        let props = &ack.properties;
+        self.server = ServerLimits::from_connack(props);
+        if let Some(id) = &props.assigned_client_identifier {
+            self.state.assigned_client_id = Some(id.clone());
+        }
+        self.state.has_connected = true;
+        let auto_alias = self.config.auto_topic_alias;
+        let server = self.server.clone();
+        let conn = self.conn.as_mut().expect("connecting");
+        conn.phase = Phase::Connected;
+        conn.connect_deadline = None;
+        if let Some(max) = server.maximum_packet_size {
+            conn.encoder.set_max_packet_size(max);
+        }
+        if let Some(keep_alive) = props.server_keep_alive {
+            conn.keep_alive = (keep_alive > 0).then(|| Duration::from_secs(keep_alive.into()));
+            if self.config.ping_timeout.is_none() {
+                conn.ping_timeout = conn.keep_alive.unwrap_or(Duration::from_secs(30));
+            }
+        }
+        if auto_alias {
+            conn.outbound_aliases = OutboundAliases::new(server.topic_alias_maximum);
+        }
+        let session_present = ack.session_present;
+        self.events.push_back(Event::Connected {
+            session_present,
+            properties: Box::new(ack.properties),
+        });
+        if session_present {
+            self.resend_inflight(now);
+            self.flush_acks(now);
+        } else {
+            self.discard_session(now);
+        }
+        self.pump(now);
+    }
+}
