@@ -13,8 +13,11 @@ use crate::version::ProtocolVersion;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
-    /// A Variable Byte Integer longer than four bytes [MQTT-1.5.5-1].
-    #[error("variable byte integer in {field} is longer than four bytes")]
+    /// A Variable Byte Integer longer than four bytes, or not in its
+    /// shortest form [MQTT-1.5.5-1].
+    #[error(
+        "variable byte integer in {field} is longer than four bytes or not minimal [MQTT-1.5.5-1]"
+    )]
     InvalidVariableByteInteger {
         /// The field being read.
         field: &'static str,
@@ -157,6 +160,11 @@ pub enum DecodeError {
     /// Retain Handling of 3.
     #[error("retain handling 3 is reserved")]
     InvalidRetainHandling,
+    /// A Maximum QoS of 3 in 5.0 subscription options: a Protocol Error
+    /// there (section 3.8.3.1), unlike QoS 3 elsewhere, which is malformed.
+    /// In 3.1.1 the same byte is [`DecodeError::InvalidSubscriptionOptions`] [MQTT-3-8.3-4].
+    #[error("maximum QoS 3 in subscription options")]
+    InvalidSubscriptionQoS,
     /// No Local on a shared subscription [MQTT-3.8.3-4].
     #[error("no local set on a shared subscription [MQTT-3.8.3-4]")]
     NoLocalOnSharedSubscription,
@@ -173,6 +181,14 @@ impl DecodeError {
             PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
             UnsupportedProtocol { .. } => ReasonCode::UnsupportedProtocolVersion,
             ClientIdLength(_) => ReasonCode::ClientIdentifierNotValid,
+            // Ill-formed UTF-8 or U+0000 is a Malformed Packet wherever it
+            // appears [MQTT-1.5.4-1, MQTT-1.5.4-2]; only a well-formed string
+            // that breaks the topic rules is an invalid topic.
+            InvalidTopicFilter(TopicError::String(_))
+            | InvalidTopicName {
+                source: TopicError::String(_),
+                ..
+            } => ReasonCode::MalformedPacket,
             InvalidTopicFilter(_) => ReasonCode::TopicFilterInvalid,
             InvalidTopicName { .. } => ReasonCode::TopicNameInvalid,
             DuplicateProperty(_)
@@ -180,6 +196,7 @@ impl DecodeError {
             | EmptySubscribe
             | EmptyUnsubscribe
             | InvalidRetainHandling
+            | InvalidSubscriptionQoS
             | NoLocalOnSharedSubscription
             | SessionPresentOnFailure
             | InvalidReasonCode { .. }

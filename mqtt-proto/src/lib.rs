@@ -36,6 +36,8 @@ pub mod packet;
 pub mod properties;
 mod qos;
 mod reason;
+#[cfg(feature = "reference")]
+pub mod reference;
 mod string;
 pub mod topic;
 mod version;
@@ -56,6 +58,6 @@ pub use properties::{
 pub use qos::{Delivery, PacketId, QoS};
 pub use reason::ReasonCode;
 pub use string::{MqttString, StringError, MAX_STRING_LEN};
-pub use topic::{TopicError, TopicFilter, TopicName};
+pub use topic::{topic_matches_sub, TopicError, TopicFilter, TopicName, TopicRouter};
 pub use version::ProtocolVersion;
 pub use wire::MAX_VARIABLE_BYTE_INTEGER;

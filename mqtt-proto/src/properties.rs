@@ -366,29 +366,41 @@ macro_rules! property_group {
             }
 
             /// Reads a property section: a length, then properties up to it.
+            ///
+            /// Values are read from the section alone, so a property that
+            /// runs past the declared length is malformed before its value
+            /// is judged (a cut-off Receive Maximum of 0 is not a Protocol Error).
             pub(crate) fn read(r: &mut Reader) -> Result<Self, DecodeError> {
                 let mut props = Self::default();
                 let len = r.varint("property length")? as usize;
                 if len > r.remaining() {
                     return Err(DecodeError::Truncated("properties"));
                 }
-                let end = r.position() + len;
-                while r.position() < end {
-                    let byte = r.u8("property identifier")?;
-                    let id = PropertyId::from_u8(byte).ok_or(DecodeError::UnknownProperty(byte))?;
-                    match id {
-                        $( PropertyId::$id => property_group!(@read $mode props.$field, r, $id), )*
-                        other => {
-                            return Err(DecodeError::PropertyNotAllowed {
-                                packet: $packet,
-                                property: other,
-                            })
+                if len == 0 {
+                    return Ok(props);
+                }
+                let mut section = Reader::new(r.bytes(len, "properties")?);
+                let mut read_all = || -> Result<(), DecodeError> {
+                    let r = &mut section;
+                    while r.remaining() > 0 {
+                        let byte = r.u8("property identifier")?;
+                        let id = PropertyId::from_u8(byte).ok_or(DecodeError::UnknownProperty(byte))?;
+                        match id {
+                            $( PropertyId::$id => property_group!(@read $mode props.$field, r, $id), )*
+                            other => {
+                                return Err(DecodeError::PropertyNotAllowed {
+                                    packet: $packet,
+                                    property: other,
+                                })
+                            }
                         }
                     }
-                }
-                if r.position() != end {
-                    return Err(DecodeError::PropertyLengthMismatch);
-                }
+                    Ok(())
+                };
+                read_all().map_err(|e| match e {
+                    DecodeError::Truncated(_) => DecodeError::PropertyLengthMismatch,
+                    other => other,
+                })?;
                 Ok(props)
             }
         }

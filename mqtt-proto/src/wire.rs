@@ -23,6 +23,11 @@ pub(crate) fn read_varint(
     for (i, &b) in bytes.iter().enumerate().take(4) {
         value |= u32::from(b & 0x7F) << (7 * i);
         if b & 0x80 == 0 {
+            // A zero last byte after others means a shorter encoding existed;
+            // the encoding must be minimal [MQTT-1.5.5-1].
+            if b == 0 && i > 0 {
+                return Err(DecodeError::InvalidVariableByteInteger { field });
+            }
             return Ok(Some((value, i + 1)));
         }
     }
@@ -90,11 +95,6 @@ pub(crate) struct Reader {
 impl Reader {
     pub(crate) fn new(buf: Bytes) -> Self {
         Self { buf, pos: 0 }
-    }
-
-    #[inline]
-    pub(crate) fn position(&self) -> usize {
-        self.pos
     }
 
     #[inline]

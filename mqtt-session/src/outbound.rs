@@ -276,6 +276,11 @@ impl Session {
 
     pub(crate) fn on_pubrec(&mut self, now: Instant, ack: Ack) -> Result<(), ProtocolError> {
         let Some(i) = self.find_inflight(ack.packet_id) else {
+            // A failed PUBREC ends the flow on both sides: no PUBREL follows
+            // one [MQTT-4.3.3-4], whether or not we still know the message.
+            if ack.reason.is_error() {
+                return Ok(());
+            }
             // The spec's answer to a PUBREC for an unknown identifier.
             let reason = if self.config.version().is_v5() {
                 ReasonCode::PacketIdentifierNotFound

@@ -77,6 +77,25 @@ impl Session {
         self.conn.is_some()
     }
 
+    /// The packet identifier an accepted message was last sent with, while it is in flight.
+    pub fn packet_id_of(&self, id: crate::MessageId) -> Option<mqtt_proto::PacketId> {
+        self.state
+            .inflight
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.packet_id)
+    }
+
+    /// Whether [`Session::poll_event`] has something to return.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Whether [`Session::poll_transmit`] has something to return.
+    pub fn has_transmit(&self) -> bool {
+        !self.tx.is_empty()
+    }
+
     /// The keep alive in force on the current connection.
     pub fn keep_alive(&self) -> Option<Duration> {
         self.conn.as_ref().and_then(|c| c.keep_alive)

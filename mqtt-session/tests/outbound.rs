@@ -564,6 +564,17 @@ fn pubrec_for_unknown_id_is_answered_with_pubrel_not_found() {
 }
 
 #[test]
+fn mqtt_4_3_3_4_no_pubrel_after_a_failed_pubrec_even_for_an_unknown_id() {
+    let mut h = connected(config(ProtocolVersion::V5));
+    h.send(Packet::PubRec(Ack::with_reason(
+        pid(9),
+        ReasonCode::QuotaExceeded,
+    )));
+    h.expect_silence();
+    assert!(h.session.is_connected());
+}
+
+#[test]
 fn puback_for_a_qos2_message_is_a_protocol_error() {
     let mut h = connected(config(ProtocolVersion::V5));
     h.act(|s, now| s.publish(now, message("a", "x", QoS::ExactlyOnce)))

@@ -19,6 +19,11 @@ pub struct Auth {
 
 impl Auth {
     pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        // Unlike DISCONNECT, AUTH has no form with a reason code but no
+        // property length: both are omitted, or both are present (3.15.2.1).
+        if r.remaining() == 1 {
+            return Err(DecodeError::Truncated("property length"));
+        }
         let (reason, has_properties) = read_reason(r, version, PacketType::Auth)?;
         let properties = if has_properties {
             AuthProperties::read(r)?
@@ -48,7 +53,13 @@ impl Body for Auth {
     }
 
     fn write_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
-        if write_reason(self.reason, version, self.properties.is_empty(), buf) {
+        if write_reason(
+            PacketType::Auth,
+            self.reason,
+            version,
+            self.properties.is_empty(),
+            buf,
+        ) {
             self.properties.write(buf);
         }
     }

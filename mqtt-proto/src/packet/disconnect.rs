@@ -56,7 +56,13 @@ impl Body for Disconnect {
     }
 
     fn write_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
-        if write_reason(self.reason, version, self.properties.is_empty(), buf) {
+        if write_reason(
+            PacketType::Disconnect,
+            self.reason,
+            version,
+            self.properties.is_empty(),
+            buf,
+        ) {
             self.properties.write(buf);
         }
     }
@@ -115,14 +121,17 @@ pub(super) fn reason_body_len(
     }
     Ok(match (reason, empty) {
         (ReasonCode::Success, true) => 0,
-        (_, true) => 1,
-        (_, false) => 1 + properties_len()?,
+        // Only DISCONNECT may stop after the reason code (3.14.2.2.1); AUTH
+        // omits the reason code and the property length together or not at all (3.15.2.1).
+        (_, true) if packet == PacketType::Disconnect => 1,
+        _ => 1 + properties_len()?,
     })
 }
 
 /// Writes the reason code if the short form does not apply; returns whether
-/// the properties must follow.
+/// the property section must follow.
 pub(super) fn write_reason(
+    packet: PacketType,
     reason: ReasonCode,
     version: ProtocolVersion,
     empty: bool,
@@ -132,5 +141,5 @@ pub(super) fn write_reason(
         return false;
     }
     buf.put_u8(reason.as_u8());
-    !empty
+    !empty || packet == PacketType::Auth
 }

@@ -176,11 +176,34 @@ impl FixedHeader {
             version,
         })?;
         let flags = first & 0x0F;
-        if packet_type != PacketType::Publish && flags != packet_type.required_flags() {
+        // MQTT 3.1 sets DUP on a re-sent PUBREL, SUBSCRIBE or UNSUBSCRIBE
+        // (its section 2.1); 3.1.1 made that bit reserved.
+        let checked = match packet_type {
+            PacketType::PubRel | PacketType::Subscribe | PacketType::Unsubscribe
+                if version == ProtocolVersion::V3_1 =>
+            {
+                flags & !0x08
+            }
+            _ => flags,
+        };
+        if packet_type != PacketType::Publish && checked != packet_type.required_flags() {
             return Err(DecodeError::InvalidHeaderFlags {
                 packet: packet_type,
                 flags,
             });
+        }
+        if packet_type == PacketType::Publish {
+            // QoS 3 [MQTT-3.3.1-4] and DUP on QoS 0 [MQTT-3.3.1-2] are
+            // visible in the first byte: refuse them before waiting for the body.
+            match (flags >> 1) & 0x03 {
+                3 => {
+                    return Err(DecodeError::InvalidQoS {
+                        field: "PUBLISH fixed header",
+                    })
+                }
+                0 if flags & 0x08 != 0 => return Err(DecodeError::DupOnQoS0),
+                _ => {}
+            }
         }
         let Some((remaining, len)) = crate::wire::read_varint(&bytes[1..], "remaining length")?
         else {

@@ -76,7 +76,20 @@ impl Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::DupOnQoS0);
         }
-        let topic = r.binary("topic name")?;
+        let raw_topic = r.binary("topic name")?;
+        // The topic name is checked where it stands, so its faults come
+        // before those of later fields; only an empty one in 5.0 waits for
+        // the properties, where a Topic Alias may stand for it.
+        let topic = if raw_topic.is_empty() && version.is_v5() {
+            None
+        } else {
+            Some(TopicName::from_bytes(raw_topic).map_err(|source| {
+                DecodeError::InvalidTopicName {
+                    field: "topic name",
+                    source,
+                }
+            })?)
+        };
         let delivery = match qos {
             QoS::AtMostOnce => Delivery::AtMostOnce,
             qos => {
@@ -93,19 +106,9 @@ impl Publish {
         } else {
             PublishProperties::default()
         };
-        let topic = if topic.is_empty() && version.is_v5() {
-            if properties.topic_alias.is_none() {
-                return Err(DecodeError::MissingTopic);
-            }
-            None
-        } else {
-            Some(
-                TopicName::from_bytes(topic).map_err(|source| DecodeError::InvalidTopicName {
-                    field: "topic name",
-                    source,
-                })?,
-            )
-        };
+        if topic.is_none() && properties.topic_alias.is_none() {
+            return Err(DecodeError::MissingTopic);
+        }
         Ok(Self {
             dup,
             delivery,

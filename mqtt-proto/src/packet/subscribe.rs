@@ -55,8 +55,12 @@ impl SubscriptionOptions {
         if byte & reserved != 0 {
             return Err(DecodeError::InvalidSubscriptionOptions(byte));
         }
-        let qos = QoS::from_u8(byte & 0x03).ok_or(DecodeError::InvalidQoS {
-            field: "subscription options",
+        // 3.1.1 counts QoS 3 among the malformed option bytes [MQTT-3-8.3-4];
+        // 5.0 makes it a Protocol Error (section 3.8.3.1).
+        let qos = QoS::from_u8(byte & 0x03).ok_or(if version.is_v5() {
+            DecodeError::InvalidSubscriptionQoS
+        } else {
+            DecodeError::InvalidSubscriptionOptions(byte)
         })?;
         let retain_handling = match (byte >> 4) & 0x03 {
             0 => RetainHandling::SendAtSubscribe,

@@ -112,7 +112,9 @@ impl Body for UnsubAck {
 
     fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         if !version.is_v5() {
-            if let Some(&code) = self.reasons.iter().find(|&&c| c != ReasonCode::Success) {
+            // A 3.x UNSUBACK has no payload: any result, even Success, would
+            // be dropped on the wire and decode as a different packet.
+            if let Some(&code) = self.reasons.first() {
                 return Err(EncodeError::ReasonCodeNotSupported {
                     packet: PacketType::UnsubAck,
                     code,

@@ -4,11 +4,19 @@
 //! SUBSCRIBE asks for, possibly with the `+` and `#` wildcards or as a shared
 //! subscription `$share/{ShareName}/{filter}`. Both types can only hold valid
 //! values, so code that has one never checks it again.
+//!
+//! [`topic_matches_sub`] and [`TopicFilter::matches`] match one filter against
+//! one topic; a [`TopicRouter`] finds every matching filter among many in time
+//! that does not grow with their number.
 
 mod error;
 mod filter;
+mod matching;
 mod name;
+mod router;
 
 pub use error::TopicError;
 pub use filter::TopicFilter;
+pub use matching::topic_matches_sub;
 pub use name::TopicName;
+pub use router::{Iter, Matches, TopicRouter};

@@ -1,5 +1,5 @@
 use super::TopicError;
-use crate::string::{as_validated_str, validate};
+use crate::string::{as_validated_str, validate, MAX_STRING_LEN};
 use bytes::Bytes;
 use core::fmt;
 
@@ -27,13 +27,7 @@ impl TopicName {
 
     /// Validates raw bytes (for example a slice of a received packet) without copying.
     pub fn from_bytes(bytes: Bytes) -> Result<Self, TopicError> {
-        if bytes.is_empty() {
-            return Err(TopicError::Empty);
-        }
-        validate(&bytes)?;
-        if bytes.iter().any(|&b| b == b'+' || b == b'#') {
-            return Err(TopicError::WildcardInName);
-        }
+        parse(&bytes)?;
         Ok(Self(bytes))
     }
 
@@ -70,6 +64,28 @@ impl TopicName {
     }
 }
 
+/// Checks a topic name. Shared with
+/// [`topic_matches_sub`](super::topic_matches_sub), which must not allocate.
+pub(super) fn parse(bytes: &[u8]) -> Result<(), TopicError> {
+    if bytes.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    // One branch-free pass for the common case (ASCII, no wildcard, no
+    // NUL); the full UTF-8 check only when a byte needs it.
+    let (mut unusual, mut wildcard) = (false, false);
+    for &b in bytes {
+        unusual |= b == 0 || b >= 0x80;
+        wildcard |= b == b'+' || b == b'#';
+    }
+    if unusual || bytes.len() > MAX_STRING_LEN {
+        validate(bytes)?;
+    }
+    if wildcard {
+        return Err(TopicError::WildcardInName);
+    }
+    Ok(())
+}
+
 impl fmt::Debug for TopicName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
@@ -100,5 +116,106 @@ impl core::str::FromStr for TopicName {
     type Err = TopicError;
     fn from_str(s: &str) -> Result<Self, TopicError> {
         Self::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::string::StringError;
+
+    #[test]
+    fn mqtt_4_7_3_1_empty_is_rejected() {
+        assert_eq!(TopicName::new(""), Err(TopicError::Empty));
+        assert_eq!(TopicName::from_bytes(Bytes::new()), Err(TopicError::Empty));
+    }
+
+    #[test]
+    fn mqtt_3_3_2_2_wildcards_are_rejected_anywhere() {
+        for bad in [
+            "+",
+            "#",
+            "a/+",
+            "a/#",
+            "a+",
+            "#a",
+            "a/b+c",
+            "+/a",
+            "sport/tennis#",
+        ] {
+            assert_eq!(
+                TopicName::new(bad),
+                Err(TopicError::WildcardInName),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn mqtt_4_7_3_2_null_is_rejected() {
+        assert_eq!(
+            TopicName::new("a\0b"),
+            Err(TopicError::String(StringError::NullCharacter))
+        );
+    }
+
+    #[test]
+    fn mqtt_4_7_3_3_length_limit() {
+        assert!(TopicName::new("a".repeat(65_535)).is_ok());
+        assert_eq!(
+            TopicName::new("a".repeat(65_536)),
+            Err(TopicError::String(StringError::TooLong(65_536)))
+        );
+    }
+
+    #[test]
+    fn mqtt_1_5_4_1_ill_formed_utf8_is_rejected() {
+        assert_eq!(
+            TopicName::from_bytes(Bytes::from_static(b"a/\xc3")),
+            Err(TopicError::String(StringError::InvalidUtf8))
+        );
+    }
+
+    #[test]
+    fn separators_empty_levels_spaces_and_unicode_are_valid() {
+        // 4.7.3: "/" alone is valid; leading or trailing "/" make distinct names.
+        for ok in [
+            "/",
+            "//",
+            "/finance",
+            "finance/",
+            "a//b",
+            "Accounts payable",
+            "$SYS/x",
+            "日本/温度",
+        ] {
+            let name = TopicName::new(ok).unwrap();
+            assert_eq!(name.as_str(), ok);
+            assert_eq!(name.len(), ok.len());
+        }
+        assert_ne!(TopicName::new("/finance"), TopicName::new("finance"));
+        assert_ne!(TopicName::new("ACCOUNTS"), TopicName::new("Accounts"));
+    }
+
+    #[test]
+    fn levels_and_system() {
+        let name = TopicName::from_static("/a//b/").unwrap();
+        assert_eq!(name.levels().collect::<Vec<_>>(), ["", "a", "", "b", ""]);
+        assert!(TopicName::new("$SYS/uptime").unwrap().is_system());
+        assert!(!TopicName::new("a/$SYS").unwrap().is_system());
+        assert!(!TopicName::new("/$SYS").unwrap().is_system());
+    }
+
+    #[test]
+    fn conversions_agree() {
+        let a: TopicName = "a/b".parse().unwrap();
+        let b = TopicName::try_from("a/b").unwrap();
+        let c = TopicName::try_from(String::from("a/b")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert_eq!(a.to_string(), "a/b");
+        assert_eq!(format!("{a:?}"), "\"a/b\"");
+        assert_eq!(a.into_bytes(), Bytes::from_static(b"a/b"));
+        assert_eq!("a+".parse::<TopicName>(), Err(TopicError::WildcardInName));
     }
 }
