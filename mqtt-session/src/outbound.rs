@@ -213,12 +213,16 @@ impl Session {
             // flight; the server may still acknowledge it from its session.
             let _ = result;
         }
+        for packet_id in self.state.orphan_pubrels.clone() {
+            self.send_orphan_pubrel(now, packet_id);
+        }
     }
 
     /// After a CONNACK without Session Present: the server forgot our
     /// session, so nothing is resent as a duplicate. Each unfinished message
     /// is republished as new or reported failed, per the configured policy.
     pub(crate) fn discard_session(&mut self, _now: Instant) {
+        self.state.orphan_pubrels.clear();
         self.state.awaiting_pubrel.clear();
         self.state.pending_acks.clear();
         let inflight = std::mem::take(&mut self.state.inflight);
@@ -281,16 +285,13 @@ impl Session {
             if ack.reason.is_error() {
                 return Ok(());
             }
-            // The spec's answer to a PUBREC for an unknown identifier.
-            let reason = if self.config.version().is_v5() {
-                ReasonCode::PacketIdentifierNotFound
-            } else {
-                ReasonCode::Success
-            };
-            let _ = self.send(
-                now,
-                &Packet::PubRel(Ack::with_reason(ack.packet_id, reason)),
-            );
+            // The spec's answer to a PUBREC for an unknown identifier. The
+            // server now holds that identifier until our PUBREL reaches it,
+            // so keep it reserved and resend the PUBREL if the connection drops.
+            if !self.state.orphan_pubrels.contains(&ack.packet_id) {
+                self.state.orphan_pubrels.push(ack.packet_id);
+            }
+            self.send_orphan_pubrel(now, ack.packet_id);
             return Ok(());
         };
         match self.state.inflight[i].stage {
@@ -312,7 +313,25 @@ impl Session {
         }
     }
 
+    fn send_orphan_pubrel(&mut self, now: Instant, packet_id: PacketId) {
+        let reason = if self.config.version().is_v5() {
+            ReasonCode::PacketIdentifierNotFound
+        } else {
+            ReasonCode::Success
+        };
+        let _ = self.send(now, &Packet::PubRel(Ack::with_reason(packet_id, reason)));
+    }
+
     pub(crate) fn on_pubcomp(&mut self, now: Instant, ack: Ack) -> Result<(), ProtocolError> {
+        if let Some(i) = self
+            .state
+            .orphan_pubrels
+            .iter()
+            .position(|&p| p == ack.packet_id)
+        {
+            self.state.orphan_pubrels.swap_remove(i);
+            return Ok(());
+        }
         let Some(i) = self.find_inflight(ack.packet_id) else {
             return Ok(());
         };

@@ -124,6 +124,10 @@ pub struct SessionState {
     pub queue: VecDeque<QueuedMessage>,
     /// Sum of [`OutboundMessage`] sizes in `queue`.
     pub queued_bytes: usize,
+    /// Packet identifiers of PUBRELs we sent in answer to a PUBREC for a
+    /// message we no longer had: the server may still hold the identifier,
+    /// so it stays reserved and the PUBREL is resent until PUBCOMP.
+    pub orphan_pubrels: Vec<PacketId>,
     /// Inbound QoS 2 packet identifiers for which PUBREC went out and PUBREL has not come.
     pub awaiting_pubrel: Vec<PacketId>,
     /// Inbound QoS 1/2 messages awaiting the application's acknowledgement.
@@ -153,7 +157,7 @@ impl SessionState {
     /// A packet identifier not used by any in-flight message nor by `busy`
     /// (pending SUBSCRIBE / UNSUBSCRIBE) [MQTT-2.2.1-3].
     pub(crate) fn allocate_packet_id(&mut self, busy: &[PacketId]) -> Option<PacketId> {
-        let in_use = self.inflight.len() + busy.len();
+        let in_use = self.inflight.len() + busy.len() + self.orphan_pubrels.len();
         if in_use >= u16::MAX as usize {
             return None;
         }
@@ -165,7 +169,10 @@ impl SessionState {
             // Identifiers are handed out in sequence, so a collision needs a
             // wrap-around past a message still in flight: rare, and then the
             // scan is short because the window is small.
-            if !busy.contains(&id) && !self.inflight.iter().any(|m| m.packet_id == id) {
+            if !busy.contains(&id)
+                && !self.orphan_pubrels.contains(&id)
+                && !self.inflight.iter().any(|m| m.packet_id == id)
+            {
                 return Some(id);
             }
         }

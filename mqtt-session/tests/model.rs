@@ -465,14 +465,25 @@ impl Model {
         self.after();
         for _ in 0..10_000 {
             self.broker_read(usize::MAX);
+            let state = self.h.session.state();
             if self.out.is_empty()
                 && self.inbox.is_empty()
-                && self.h.session.state().queue.is_empty()
-                && self.h.session.state().inflight.is_empty()
+                && state.queue.is_empty()
+                && state.inflight.is_empty()
+                && state.orphan_pubrels.is_empty()
             {
                 break;
             }
-            self.broker_ack(0, false);
+            // Answer the first flow that can move; a flow waiting for the
+            // client's PUBREL moves only after a resume resends it.
+            match self
+                .out
+                .values()
+                .position(|f| *f != OutFlow::Qos2PubRecSent)
+            {
+                Some(i) => self.broker_ack(i, false),
+                None => self.reconnect(true),
+            }
         }
         for id in &self.accepted {
             assert_eq!(self.terminal.get(id), Some(&1), "{id:?} never completed");

@@ -575,6 +575,36 @@ fn mqtt_4_3_3_4_no_pubrel_after_a_failed_pubrec_even_for_an_unknown_id() {
 }
 
 #[test]
+fn orphan_pubrel_keeps_its_id_reserved_and_is_resent_until_pubcomp() {
+    let mut c = config(ProtocolVersion::V5);
+    c.clean_start = CleanStart::Never;
+    let mut h = connected(c);
+    // The server PUBRECs an identifier we hold no message for (a DUP that
+    // crossed our failure): it now waits for PUBREL on id 1.
+    h.send(Packet::PubRec(ack(1)));
+    let orphan = Packet::PubRel(Ack::with_reason(
+        pid(1),
+        ReasonCode::PacketIdentifierNotFound,
+    ));
+    h.expect(orphan.clone());
+    // Lost with the transport: resent on resume.
+    h.drop_transport();
+    h.take_events();
+    reconnect(&mut h, true);
+    h.expect(orphan);
+    // Id 1 stays reserved while the server may hold it [MQTT-2.2.1-3].
+    h.act(|s, now| s.publish(now, message("a", "x", QoS::ExactlyOnce)))
+        .unwrap();
+    h.expect(publish("a", "x", Delivery::ExactlyOnce(pid(2))));
+    h.send(Packet::PubComp(ack(1)));
+    assert!(h
+        .take_events()
+        .iter()
+        .all(|e| matches!(e, Event::Connected { .. })));
+    assert!(h.session.state().orphan_pubrels.is_empty());
+}
+
+#[test]
 fn puback_for_a_qos2_message_is_a_protocol_error() {
     let mut h = connected(config(ProtocolVersion::V5));
     h.act(|s, now| s.publish(now, message("a", "x", QoS::ExactlyOnce)))

@@ -1,0 +1,649 @@
+//! The client handle and its commands.
+
+use crate::backoff::Backoff;
+use crate::callbacks::{Callbacks, ConnectInfo, Message, MessageCallback, PublishOutcome};
+use crate::error::Error;
+use crate::handle::{Completion, MessageHandle};
+use crate::options::ClientOptions;
+use crate::transport::{Connector, Link};
+use bytes::Bytes;
+use mqtt_proto::ConnAckProperties;
+use mqtt_proto::{
+    AckProperties, AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
+    SubscribeProperties, Subscription, TopicFilter, TopicName, UnsubscribeProperties,
+};
+use mqtt_session::{AckToken, Disconnection, MessageId, OutboundMessage, Session};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// What the reader threads and other threads tell the network loop.
+pub(crate) enum LoopMsg {
+    /// Bytes read on the connection of `epoch`.
+    Input(u64, Vec<u8>),
+    /// The connection of `epoch` closed (EOF or error).
+    Closed(u64, Option<std::io::Error>),
+    /// Events are waiting to be dispatched.
+    Wake,
+    /// `loop_stop` was called.
+    Stop,
+}
+
+/// The engine and the state of the current connection, behind one lock.
+pub(crate) struct Core {
+    pub session: Session,
+    /// Counts connections; input from an older one is ignored.
+    pub epoch: u64,
+    pub shutdown: Option<Box<dyn Fn() + Send + Sync>>,
+    /// `connect` or `connect_async` was called and `disconnect` was not.
+    pub wanted: bool,
+    /// When the loop should try to connect again.
+    pub reconnect_at: Option<Instant>,
+    pub backoff: Backoff,
+    /// The outcome of the latest CONNACK, for `connect` waiting on it.
+    pub connack: Option<Result<ConnectInfo, Error>>,
+    pub completions: HashMap<MessageId, Arc<Completion>>,
+    /// Whether any connection was ever accepted (for retry_first_connection).
+    pub ever_connected: bool,
+}
+
+/// The transport's write half, tagged with the connection it belongs to.
+pub(crate) struct Writer {
+    pub epoch: u64,
+    pub out: Option<Box<dyn Write + Send>>,
+}
+
+pub(crate) struct Inner {
+    pub options: ClientOptions,
+    pub connector: Arc<dyn Connector>,
+    pub core: Mutex<Core>,
+    pub connack_cv: Condvar,
+    pub writer: Mutex<Writer>,
+    pub callbacks: RwLock<Callbacks>,
+    pub tx: SyncSender<LoopMsg>,
+    pub rx: Mutex<Receiver<LoopMsg>>,
+    pub wake_pending: AtomicBool,
+    pub stop: AtomicBool,
+    pub background: Mutex<Option<thread::JoinHandle<Result<(), Error>>>>,
+}
+
+/// How many reads may wait for the network loop before the reader thread
+/// blocks, which in turn lets TCP push back on the broker.
+const LOOP_QUEUE: usize = 256;
+
+/// A blocking MQTT client with Paho's calls, callbacks and loops.
+///
+/// The handle is cheap to clone and `Send + Sync`: publish from any thread
+/// or from inside a callback; it never waits for the network loop.
+///
+/// ```no_run
+/// use adapter_std::{Client, ClientOptions};
+/// use mqtt_proto::QoS;
+///
+/// let client = Client::new(ClientOptions::new("localhost", 1883)).unwrap();
+/// client.on_connect(|c, _| {
+///     c.subscribe("sensors/#", QoS::AtLeastOnce).unwrap();
+/// });
+/// client.on_message(|_, m| println!("{} {:?}", m.topic(), m.payload_str()));
+/// client.connect().unwrap();
+/// client.loop_forever().unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("options", &self.inner.options)
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking user callback never runs under our locks, so poisoning
+    // only means a panic elsewhere; the data is still consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Drop for Inner {
+    /// Dropping the last handle closes the transport at once (without
+    /// DISCONNECT, so the broker publishes the will), which also ends the
+    /// reader thread blocked on it.
+    fn drop(&mut self) {
+        let core = self.core.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(shutdown) = core.shutdown.take() {
+            shutdown();
+        }
+    }
+}
+
+impl Inner {
+    pub fn lock_core(&self) -> MutexGuard<'_, Core> {
+        lock(&self.core)
+    }
+
+    pub fn packet_id_of(&self, id: MessageId) -> Option<PacketId> {
+        self.lock_core().session.packet_id_of(id)
+    }
+
+    pub fn wake(&self) {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            // A full queue will wake the loop anyway.
+            if let Err(TrySendError::Disconnected(_)) = self.tx.try_send(LoopMsg::Wake) {
+                self.wake_pending.store(false, Ordering::Release);
+            }
+        }
+    }
+
+    /// Writes what the session wants sent. The writer lock is taken before
+    /// the session lock is released, so bytes go out in the order the
+    /// session produced them whichever thread writes.
+    pub fn flush(&self, mut core: MutexGuard<'_, Core>) {
+        let has_events = core.session.has_events();
+        if !core.session.has_transmit() {
+            drop(core);
+            if has_events {
+                self.wake();
+            }
+            return;
+        }
+        let mut writer = lock(&self.writer);
+        let data = core.session.poll_transmit();
+        let epoch = core.epoch;
+        drop(core);
+        let mut failed = None;
+        let current = writer.epoch == epoch;
+        if let (Some(data), Some(out), true) = (data, writer.out.as_mut(), current) {
+            if let Err(e) = out.write_all(&data).and_then(|_| out.flush()) {
+                failed = Some(e);
+            }
+        }
+        drop(writer);
+        if let Some(e) = &failed {
+            log::warn!("write failed: {e}");
+            let mut core = self.lock_core();
+            if core.epoch == epoch {
+                core.session.handle_transport_closed(Instant::now());
+                if let Some(shutdown) = core.shutdown.take() {
+                    shutdown();
+                }
+            }
+        }
+        if has_events || failed.is_some() {
+            self.wake();
+        }
+    }
+
+    /// Opens a transport and sends CONNECT on it. Blocking, outside every lock.
+    pub fn establish(&self) -> Result<(), Error> {
+        let link = self
+            .connector
+            .connect(self.options.connect_timeout)
+            .map_err(Error::from)?;
+        let Link {
+            reader,
+            writer,
+            shutdown,
+        } = link;
+        let mut core = self.lock_core();
+        if let Some(old) = core.shutdown.take() {
+            old();
+        }
+        core.epoch += 1;
+        let epoch = core.epoch;
+        core.connack = None;
+        if let Err(e) = core.session.connect(Instant::now()) {
+            shutdown();
+            return Err(Error::Session(e));
+        }
+        {
+            let mut w = lock(&self.writer);
+            w.epoch = epoch;
+            w.out = Some(writer);
+        }
+        core.shutdown = Some(shutdown);
+        let tx = self.tx.clone();
+        thread::Builder::new()
+            .name("mqtt-reader".into())
+            .spawn(move || read_loop(epoch, reader, tx))
+            .map_err(Error::from)?;
+        self.flush(core);
+        Ok(())
+    }
+}
+
+/// The reader thread of one connection: blocking reads, handed to the loop.
+fn read_loop(epoch: u64, mut reader: Box<dyn std::io::Read + Send>, tx: SyncSender<LoopMsg>) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => {
+                let _ = tx.send(LoopMsg::Closed(epoch, None));
+                return;
+            }
+            Ok(n) => {
+                if tx.send(LoopMsg::Input(epoch, buf[..n].to_vec())).is_err() {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let _ = tx.send(LoopMsg::Closed(epoch, Some(e)));
+                return;
+            }
+        }
+    }
+}
+
+impl Client {
+    /// A client for `options`; nothing is opened until `connect`.
+    pub fn new(options: ClientOptions) -> Result<Self, Error> {
+        let config = options.session_config()?;
+        let connector = options.resolved_connector()?;
+        let (tx, rx) = mpsc::sync_channel(LOOP_QUEUE);
+        let backoff = Backoff::new(options.reconnect_min, options.reconnect_max);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                connector,
+                core: Mutex::new(Core {
+                    session: Session::new(config),
+                    epoch: 0,
+                    shutdown: None,
+                    wanted: false,
+                    reconnect_at: None,
+                    backoff,
+                    connack: None,
+                    completions: HashMap::new(),
+                    ever_connected: false,
+                }),
+                connack_cv: Condvar::new(),
+                writer: Mutex::new(Writer {
+                    epoch: 0,
+                    out: None,
+                }),
+                callbacks: RwLock::new(Callbacks::default()),
+                tx,
+                rx: Mutex::new(rx),
+                wake_pending: AtomicBool::new(false),
+                stop: AtomicBool::new(false),
+                background: Mutex::new(None),
+                options,
+            }),
+        })
+    }
+
+    /// A client for a broker URL, `mqtt://user:pass@host:port`, with defaults otherwise.
+    pub fn from_url(url: &str) -> Result<Self, Error> {
+        Self::new(ClientOptions::from_url(url)?)
+    }
+
+    /// The options the client was made with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The client identifier in use (generated, configured, or assigned by the broker).
+    pub fn client_id(&self) -> String {
+        let core = self.inner.lock_core();
+        core.session
+            .state()
+            .assigned_client_id
+            .as_ref()
+            .map(|id| id.to_string())
+            .unwrap_or_else(|| core.session.config().connect.client_id.to_string())
+    }
+
+    // ---- connecting ----
+
+    /// Opens the connection and waits for the CONNACK (at most the connect
+    /// timeout). If no network loop runs, this call drives it until then.
+    /// A refused connection is `Err(Error::Refused)`.
+    pub fn connect(&self) -> Result<ConnectInfo, Error> {
+        {
+            let mut core = self.inner.lock_core();
+            core.wanted = true;
+            core.reconnect_at = None;
+        }
+        self.inner.establish()?;
+        self.await_connack()
+    }
+
+    /// Asks the network loop (loop_start or loop_forever) to connect, and
+    /// returns at once (Paho's `connect_async`).
+    pub fn connect_async(&self) {
+        let mut core = self.inner.lock_core();
+        core.wanted = true;
+        core.reconnect_at = Some(Instant::now());
+        drop(core);
+        self.inner.wake();
+    }
+
+    /// Closes the current connection, if any, and connects again, resuming
+    /// the session.
+    pub fn reconnect(&self) -> Result<ConnectInfo, Error> {
+        {
+            let mut core = self.inner.lock_core();
+            if let Some(shutdown) = core.shutdown.take() {
+                shutdown();
+            }
+            core.session.handle_transport_closed(Instant::now());
+        }
+        self.connect()
+    }
+
+    fn await_connack(&self) -> Result<ConnectInfo, Error> {
+        let deadline = Instant::now() + self.inner.options.connect_timeout;
+        loop {
+            {
+                let mut core = self.inner.lock_core();
+                if let Some(result) = core.connack.take() {
+                    return result;
+                }
+                if core.shutdown.is_none() {
+                    return Err(Error::ConnectionLost("closed before CONNACK".into()));
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout);
+            }
+            // Drive the loop ourselves if nobody else does; else wait for it.
+            match self.inner.rx.try_lock() {
+                Ok(rx) => {
+                    crate::event_loop::drive(self, &rx, left);
+                }
+                Err(_) => {
+                    let core = self.inner.lock_core();
+                    if core.connack.is_none() {
+                        let _ = self
+                            .inner
+                            .connack_cv
+                            .wait_timeout(core, left.min(Duration::from_millis(50)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends DISCONNECT (Normal disconnection) and closes the connection; the
+    /// loops stop reconnecting and loop_forever returns.
+    pub fn disconnect(&self) -> Result<(), Error> {
+        self.disconnect_with(ReasonCode::Success, DisconnectProperties::default())
+    }
+
+    /// DISCONNECT with a reason code and 5.0 properties (for example a new
+    /// session expiry interval).
+    pub fn disconnect_with(
+        &self,
+        reason: ReasonCode,
+        properties: DisconnectProperties,
+    ) -> Result<(), Error> {
+        let mut core = self.inner.lock_core();
+        core.wanted = false;
+        core.reconnect_at = None;
+        if !core.session.has_connection() {
+            drop(core);
+            self.inner.wake();
+            return Ok(());
+        }
+        core.session
+            .disconnect(Instant::now(), Disconnect { reason, properties })?;
+        self.inner.flush(core);
+        let mut core = self.inner.lock_core();
+        if let Some(shutdown) = core.shutdown.take() {
+            shutdown();
+        }
+        drop(core);
+        self.inner.wake();
+        Ok(())
+    }
+
+    /// Whether a CONNACK accepted the current connection.
+    pub fn is_connected(&self) -> bool {
+        self.inner.lock_core().session.is_connected()
+    }
+
+    // ---- messages ----
+
+    /// Publishes `payload` to `topic`. Returns at once with a handle; the
+    /// message is sent now if the in-flight window allows, else queued (also
+    /// while disconnected).
+    pub fn publish(
+        &self,
+        topic: &str,
+        payload: impl Into<Bytes>,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<MessageHandle, Error> {
+        let message = OutboundMessage::new(TopicName::new(topic)?, payload)
+            .qos(qos)
+            .retain(retain);
+        self.publish_message(message)
+    }
+
+    /// Publishes a message with 5.0 properties (user properties, response
+    /// topic, correlation data, message expiry ...).
+    pub fn publish_message(&self, message: OutboundMessage) -> Result<MessageHandle, Error> {
+        let completion = Arc::new(Completion::default());
+        let mut core = self.inner.lock_core();
+        let id = core.session.publish(Instant::now(), message)?;
+        core.completions.insert(id, completion.clone());
+        self.inner.flush(core);
+        Ok(MessageHandle {
+            id,
+            completion,
+            client: Arc::downgrade(&self.inner),
+        })
+    }
+
+    /// Subscribes to one filter; the result arrives in on_subscribe.
+    pub fn subscribe(&self, filter: &str, qos: QoS) -> Result<PacketId, Error> {
+        self.subscribe_many(&[(filter, qos)])
+    }
+
+    /// Subscribes to several filters in one SUBSCRIBE.
+    pub fn subscribe_many(&self, filters: &[(&str, QoS)]) -> Result<PacketId, Error> {
+        let subs = filters
+            .iter()
+            .map(|(f, q)| Ok(Subscription::new(TopicFilter::new(*f)?, *q)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.subscribe_with(subs, SubscribeProperties::default())
+    }
+
+    /// Subscribes with 5.0 options (no local, retain as published, retain
+    /// handling) and properties (subscription identifier, user properties).
+    pub fn subscribe_with(
+        &self,
+        subscriptions: Vec<Subscription>,
+        properties: SubscribeProperties,
+    ) -> Result<PacketId, Error> {
+        let mut core = self.inner.lock_core();
+        let id = core
+            .session
+            .subscribe(Instant::now(), subscriptions, properties)?;
+        self.inner.flush(core);
+        Ok(id)
+    }
+
+    /// Unsubscribes from one filter; the result arrives in on_unsubscribe.
+    pub fn unsubscribe(&self, filter: &str) -> Result<PacketId, Error> {
+        self.unsubscribe_with(
+            vec![TopicFilter::new(filter)?],
+            UnsubscribeProperties::default(),
+        )
+    }
+
+    /// Unsubscribes from several filters, with 5.0 properties.
+    pub fn unsubscribe_with(
+        &self,
+        filters: Vec<TopicFilter>,
+        properties: UnsubscribeProperties,
+    ) -> Result<PacketId, Error> {
+        let mut core = self.inner.lock_core();
+        let id = core
+            .session
+            .unsubscribe(Instant::now(), filters, properties)?;
+        self.inner.flush(core);
+        Ok(id)
+    }
+
+    /// Acknowledges a message received in manual-ack mode.
+    pub fn ack(&self, token: AckToken) -> Result<(), Error> {
+        let mut core = self.inner.lock_core();
+        core.session.ack(Instant::now(), token)?;
+        self.inner.flush(core);
+        Ok(())
+    }
+
+    /// Continues an enhanced authentication exchange, or starts a re-authentication (5.0).
+    pub fn auth(&self, reason: ReasonCode, properties: AuthProperties) -> Result<(), Error> {
+        let mut core = self.inner.lock_core();
+        core.session.auth(Instant::now(), reason, properties)?;
+        self.inner.flush(core);
+        Ok(())
+    }
+
+    // ---- callbacks ----
+
+    fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks)) {
+        f(&mut self
+            .inner
+            .callbacks
+            .write()
+            .unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// Called when a CONNACK accepts a connection (also after every
+    /// automatic reconnect, so subscriptions made here are renewed).
+    pub fn on_connect(&self, f: impl Fn(&Client, &ConnectInfo) + Send + Sync + 'static) {
+        self.set_callbacks(|c| c.on_connect = Some(Arc::new(f)));
+    }
+
+    /// Called when the transport cannot be opened in loop_forever / loop_start.
+    pub fn on_connect_fail(&self, f: impl Fn(&Client, &Error) + Send + Sync + 'static) {
+        self.set_callbacks(|c| c.on_connect_fail = Some(Arc::new(f)));
+    }
+
+    /// Called when a connection ends, with why (refused, lost, server DISCONNECT, ours ...).
+    pub fn on_disconnect(&self, f: impl Fn(&Client, &Disconnection) + Send + Sync + 'static) {
+        self.set_callbacks(|c| c.on_disconnect = Some(Arc::new(f)));
+    }
+
+    /// Called for each message no per-filter callback matched.
+    pub fn on_message(&self, f: impl Fn(&Client, &Message) + Send + Sync + 'static) {
+        self.set_callbacks(|c| c.on_message = Some(Arc::new(f)));
+    }
+
+    /// Called when an outbound message is done (QoS 0 sent, QoS 1 PUBACK, QoS 2 PUBCOMP) or failed.
+    pub fn on_publish(
+        &self,
+        f: impl Fn(&Client, MessageId, &PublishOutcome) + Send + Sync + 'static,
+    ) {
+        self.set_callbacks(|c| c.on_publish = Some(Arc::new(f)));
+    }
+
+    /// Called with each SUBACK: granted QoS or failure per filter.
+    pub fn on_subscribe(
+        &self,
+        f: impl Fn(&Client, PacketId, &[ReasonCode], &AckProperties) + Send + Sync + 'static,
+    ) {
+        self.set_callbacks(|c| c.on_subscribe = Some(Arc::new(f)));
+    }
+
+    /// Called with each UNSUBACK.
+    pub fn on_unsubscribe(
+        &self,
+        f: impl Fn(&Client, PacketId, &[ReasonCode], &AckProperties) + Send + Sync + 'static,
+    ) {
+        self.set_callbacks(|c| c.on_unsubscribe = Some(Arc::new(f)));
+    }
+
+    /// Called with each AUTH from the broker (5.0 enhanced authentication).
+    pub fn on_auth(
+        &self,
+        f: impl Fn(&Client, ReasonCode, &AuthProperties) + Send + Sync + 'static,
+    ) {
+        self.set_callbacks(|c| c.on_auth = Some(Arc::new(f)));
+    }
+
+    /// Called with the client's log lines (they also go to the `log` crate).
+    pub fn on_log(&self, f: impl Fn(&Client, log::Level, &str) + Send + Sync + 'static) {
+        self.set_callbacks(|c| c.on_log = Some(Arc::new(f)));
+    }
+
+    /// Routes messages matching `filter` to `f` instead of on_message. A
+    /// message goes to every matching per-filter callback. Adding a filter
+    /// again replaces its callback.
+    pub fn message_callback_add(
+        &self,
+        filter: &str,
+        f: impl Fn(&Client, &Message) + Send + Sync + 'static,
+    ) -> Result<(), Error> {
+        let filter = TopicFilter::new(filter)?;
+        let f: MessageCallback = Arc::new(f);
+        self.set_callbacks(|c| {
+            c.by_filter.insert(filter, f);
+        });
+        Ok(())
+    }
+
+    /// Removes the per-filter callback of `filter`; whether there was one.
+    pub fn message_callback_remove(&self, filter: &str) -> Result<bool, Error> {
+        let filter = TopicFilter::new(filter)?;
+        let mut removed = false;
+        self.set_callbacks(|c| removed = c.by_filter.remove(&filter).is_some());
+        Ok(removed)
+    }
+
+    pub(crate) fn callbacks(&self) -> Callbacks {
+        self.inner
+            .callbacks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn log(&self, level: log::Level, msg: &str) {
+        log::log!(target: "adapter_std", level, "{msg}");
+        let cb = self
+            .inner
+            .callbacks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .on_log
+            .clone();
+        if let Some(cb) = cb {
+            cb(self, level, msg);
+        }
+    }
+}
+
+/// The error `connect` returns for a refused connection.
+pub(crate) fn refused(reason: ReasonCode, properties: Box<ConnAckProperties>) -> Error {
+    Error::Refused { reason, properties }
+}
+
+/// What on_connect receives for an accepted connection.
+pub(crate) fn connect_info(session_present: bool, properties: ConnAckProperties) -> ConnectInfo {
+    ConnectInfo {
+        session_present,
+        reason: ReasonCode::Success,
+        properties,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_is_send_and_sync() {
+        fn is<T: Send + Sync + Clone>() {}
+        is::<super::Client>();
+    }
+}

@@ -1,0 +1,370 @@
+//! The network loop: Paho's `loop`, `loop_forever`, `loop_start` and
+//! `loop_stop`, automatic reconnection, and callback dispatch.
+
+use crate::callbacks::{ConnectInfo, Message, PublishOutcome};
+use crate::client::{Client, LoopMsg};
+use crate::error::Error;
+use mqtt_proto::ReasonCode;
+use mqtt_session::{Disconnection, Event};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// One round of the loop: wait for input, a timer or a wake-up (at most
+/// `max_wait`), feed the engine, write its output, run the callbacks.
+/// Returns false when `loop_stop` asked the loop to end.
+pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration) -> bool {
+    let inner = &client.inner;
+    let wait = {
+        let core = inner.lock_core();
+        let now = Instant::now();
+        let mut until = now + max_wait;
+        if let Some(deadline) = core.session.poll_timeout() {
+            until = until.min(deadline);
+        }
+        if let Some(at) = core.reconnect_at {
+            until = until.min(at);
+        }
+        until.saturating_duration_since(now)
+    };
+    let first = match rx.recv_timeout(wait) {
+        Ok(msg) => Some(msg),
+        Err(RecvTimeoutError::Timeout) => None,
+        Err(RecvTimeoutError::Disconnected) => return false,
+    };
+    let mut running = true;
+    let mut core = inner.lock_core();
+    let now = Instant::now();
+    let mut handle = |core: &mut crate::client::Core, msg: LoopMsg| match msg {
+        LoopMsg::Input(epoch, data) if epoch == core.epoch => core.session.handle_input(now, &data),
+        LoopMsg::Closed(epoch, error) if epoch == core.epoch => {
+            if let Some(e) = error {
+                log::debug!("connection closed: {e}");
+            }
+            core.session.handle_transport_closed(now);
+            if let Some(shutdown) = core.shutdown.take() {
+                shutdown();
+            }
+        }
+        LoopMsg::Stop => running = false,
+        _ => {}
+    };
+    if let Some(msg) = first {
+        handle(&mut core, msg);
+    }
+    // Take whatever else already arrived, so one wake-up serves a burst.
+    for _ in 0..64 {
+        match rx.try_recv() {
+            Ok(msg) => handle(&mut core, msg),
+            Err(_) => break,
+        }
+    }
+    inner.wake_pending.store(false, Ordering::Release);
+    if core.session.poll_timeout().is_some_and(|d| d <= now) {
+        core.session.handle_timeout(now);
+    }
+    let mut events = Vec::new();
+    while let Some(e) = core.session.poll_event() {
+        events.push(e);
+    }
+    let mut completed = Vec::new();
+    for e in &events {
+        match e {
+            Event::Published {
+                id,
+                packet_id,
+                reason,
+                properties,
+                ..
+            } => {
+                if let Some(c) = core.completions.remove(id) {
+                    let outcome = PublishOutcome::Delivered {
+                        reason: *reason,
+                        properties: properties.clone(),
+                    };
+                    completed.push((c, *packet_id, outcome));
+                }
+            }
+            Event::PublishFailed { id, failure } => {
+                if let Some(c) = core.completions.remove(id) {
+                    completed.push((c, None, PublishOutcome::Failed(failure.clone())));
+                }
+            }
+            Event::Connected {
+                session_present,
+                properties,
+            } => {
+                core.backoff.reset();
+                core.ever_connected = true;
+                core.reconnect_at = None;
+                core.connack = Some(Ok(ConnectInfo {
+                    session_present: *session_present,
+                    reason: ReasonCode::Success,
+                    properties: (**properties).clone(),
+                }));
+            }
+            Event::Disconnected(why) => {
+                if let Some(shutdown) = core.shutdown.take() {
+                    shutdown();
+                }
+                if let Disconnection::Refused { reason, properties } = why {
+                    core.connack = Some(Err(crate::client::refused(*reason, properties.clone())));
+                } else if core.connack.is_none() && !core.session.is_connected() {
+                    // Lost before CONNACK: a waiting `connect` must not hang.
+                    core.connack = Some(Err(Error::ConnectionLost(format!("{why:?}"))));
+                }
+                if core.wanted && !matches!(why, Disconnection::Local { .. }) {
+                    let delay = core.backoff.next_delay();
+                    core.reconnect_at = Some(now + delay);
+                }
+            }
+            _ => {}
+        }
+    }
+    inner.connack_cv.notify_all();
+    inner.flush(core);
+    for (c, packet_id, outcome) in completed {
+        c.complete(packet_id, outcome);
+    }
+    dispatch(client, events);
+    running && !inner.stop.load(Ordering::Acquire)
+}
+
+/// Runs the callbacks for `events`, with no lock held.
+fn dispatch(client: &Client, events: Vec<Event>) {
+    if events.is_empty() {
+        return;
+    }
+    let cbs = client.callbacks();
+    for e in events {
+        match e {
+            Event::Connected {
+                session_present,
+                properties,
+            } => {
+                client.log(
+                    log::Level::Info,
+                    &format!("connected (session present: {session_present})"),
+                );
+                if let Some(cb) = &cbs.on_connect {
+                    cb(
+                        client,
+                        &crate::client::connect_info(session_present, *properties),
+                    );
+                }
+            }
+            Event::Disconnected(why) => {
+                let level = match why {
+                    Disconnection::Local { .. } => log::Level::Info,
+                    _ => log::Level::Warn,
+                };
+                client.log(level, &format!("disconnected: {why:?}"));
+                if let Some(cb) = &cbs.on_disconnect {
+                    cb(client, &why);
+                }
+            }
+            Event::Message(m) => {
+                let message = Message::new(m);
+                let mut matched = false;
+                if !cbs.by_filter.is_empty() {
+                    if let Some(topic) = &message.publish().topic {
+                        for (_, cb) in cbs.by_filter.matches(topic) {
+                            matched = true;
+                            cb(client, &message);
+                        }
+                    }
+                }
+                if !matched {
+                    if let Some(cb) = &cbs.on_message {
+                        cb(client, &message);
+                    }
+                }
+            }
+            Event::Published {
+                id,
+                reason,
+                properties,
+                ..
+            } => {
+                if let Some(cb) = &cbs.on_publish {
+                    cb(
+                        client,
+                        id,
+                        &PublishOutcome::Delivered { reason, properties },
+                    );
+                }
+            }
+            Event::PublishFailed { id, failure } => {
+                client.log(
+                    log::Level::Warn,
+                    &format!("message {id:?} not delivered: {failure:?}"),
+                );
+                if let Some(cb) = &cbs.on_publish {
+                    cb(client, id, &PublishOutcome::Failed(failure));
+                }
+            }
+            Event::Republished { id } => client.log(
+                log::Level::Info,
+                &format!("broker lost the session; message {id:?} sent again as new"),
+            ),
+            Event::Subscribed {
+                packet_id,
+                reasons,
+                properties,
+            } => {
+                if let Some(cb) = &cbs.on_subscribe {
+                    cb(client, packet_id, &reasons, &properties);
+                }
+            }
+            Event::Unsubscribed {
+                packet_id,
+                reasons,
+                properties,
+            } => {
+                if let Some(cb) = &cbs.on_unsubscribe {
+                    cb(client, packet_id, &reasons, &properties);
+                }
+            }
+            Event::RequestAborted { packet_id } => client.log(
+                log::Level::Warn,
+                &format!("request {packet_id} got no answer before the connection ended"),
+            ),
+            Event::Auth { reason, properties } => {
+                if let Some(cb) = &cbs.on_auth {
+                    cb(client, reason, &properties);
+                }
+            }
+            other => client.log(log::Level::Debug, &format!("{other:?}")),
+        }
+    }
+}
+
+impl Client {
+    /// Runs the network loop for at most `timeout` (Paho's `loop`): reads,
+    /// timers, writes and callbacks. Call it often, or use loop_start /
+    /// loop_forever. Fails if another thread runs this client's loop.
+    pub fn loop_once(&self, timeout: Duration) -> Result<(), Error> {
+        let rx = self
+            .inner
+            .rx
+            .try_lock()
+            .map_err(|_| Error::LoopAlreadyRunning)?;
+        if !self.inner.lock_core().session.has_connection() && !self.reconnect_due() {
+            return Err(Error::NotConnected);
+        }
+        self.maybe_reconnect(false)?;
+        drive(self, &rx, timeout);
+        Ok(())
+    }
+
+    /// Runs the network loop until `disconnect` is called (Paho's
+    /// `loop_forever`), reconnecting with backoff whenever the connection
+    /// is lost. With `retry_first_connection` false, a failure to open the
+    /// very first connection is returned instead of retried.
+    pub fn loop_forever_with(&self, retry_first_connection: bool) -> Result<(), Error> {
+        let rx = self
+            .inner
+            .rx
+            .try_lock()
+            .map_err(|_| Error::LoopAlreadyRunning)?;
+        self.inner.stop.store(false, Ordering::Release);
+        loop {
+            self.maybe_reconnect(retry_first_connection)?;
+            if !drive(self, &rx, Duration::from_secs(1)) {
+                return Ok(());
+            }
+            let core = self.inner.lock_core();
+            if !core.wanted && !core.session.has_connection() && !core.session.has_events() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// [`Client::loop_forever_with`], retrying the first connection too.
+    pub fn loop_forever(&self) -> Result<(), Error> {
+        self.loop_forever_with(true)
+    }
+
+    /// Runs loop_forever in a background thread (Paho's `loop_start`).
+    pub fn loop_start(&self) -> Result<(), Error> {
+        let mut bg = self
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if bg.is_some() {
+            return Err(Error::LoopAlreadyRunning);
+        }
+        self.inner.stop.store(false, Ordering::Release);
+        let client = self.clone();
+        *bg = Some(
+            std::thread::Builder::new()
+                .name("mqtt-loop".into())
+                .spawn(move || {
+                    let rx = client.inner.rx.lock().unwrap_or_else(|e| e.into_inner());
+                    loop {
+                        if let Err(e) = client.maybe_reconnect(true) {
+                            client.log(log::Level::Warn, &format!("{e}"));
+                        }
+                        if !drive(&client, &rx, Duration::from_secs(1)) {
+                            return Ok(());
+                        }
+                    }
+                })
+                .map_err(Error::from)?,
+        );
+        Ok(())
+    }
+
+    /// Stops the background loop and waits for its thread (Paho's `loop_stop`).
+    /// The connection stays as it is; call `disconnect` first to close it.
+    pub fn loop_stop(&self) -> Result<(), Error> {
+        let handle = self
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let Some(handle) = handle else {
+            return Ok(());
+        };
+        self.inner.stop.store(true, Ordering::Release);
+        let _ = self.inner.tx.try_send(LoopMsg::Stop);
+        handle
+            .join()
+            .unwrap_or_else(|_| Err(Error::ConnectionLost("loop thread panicked".into())))
+    }
+
+    fn reconnect_due(&self) -> bool {
+        let core = self.inner.lock_core();
+        core.wanted
+            && !core.session.has_connection()
+            && core.reconnect_at.is_some_and(|t| t <= Instant::now())
+    }
+
+    /// Opens a new connection if one is wanted and its time has come.
+    fn maybe_reconnect(&self, retry_first: bool) -> Result<(), Error> {
+        if !self.reconnect_due() {
+            return Ok(());
+        }
+        match self.inner.establish() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let cbs = self.callbacks();
+                self.log(log::Level::Warn, &format!("connect failed: {e}"));
+                if let Some(cb) = &cbs.on_connect_fail {
+                    cb(self, &e);
+                }
+                let mut core = self.inner.lock_core();
+                if !retry_first && !core.ever_connected {
+                    core.wanted = false;
+                    core.reconnect_at = None;
+                    return Err(e);
+                }
+                let delay = core.backoff.next_delay();
+                core.reconnect_at = Some(Instant::now() + delay);
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Handles to published messages (Paho's `MQTTMessageInfo`).
+
+use crate::callbacks::PublishOutcome;
+use crate::client::Inner;
+use mqtt_proto::PacketId;
+use mqtt_session::MessageId;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// Where a message's outcome lands when its completion event arrives.
+#[derive(Debug, Default)]
+pub(crate) struct Completion {
+    state: Mutex<(Option<PacketId>, Option<PublishOutcome>)>,
+    done: Condvar,
+}
+
+impl Completion {
+    pub fn complete(&self, packet_id: Option<PacketId>, outcome: PublishOutcome) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if packet_id.is_some() {
+            state.0 = packet_id;
+        }
+        state.1 = Some(outcome);
+        self.done.notify_all();
+    }
+}
+
+/// A message accepted by [`crate::Client::publish`]: its id, its packet
+/// identifier once sent, and a way to wait for its outcome.
+#[derive(Debug, Clone)]
+pub struct MessageHandle {
+    pub(crate) id: MessageId,
+    pub(crate) completion: Arc<Completion>,
+    pub(crate) client: Weak<Inner>,
+}
+
+impl MessageHandle {
+    /// The id on_publish reports for this message.
+    pub fn id(&self) -> MessageId {
+        self.id
+    }
+
+    /// The packet identifier (QoS 1/2) once the message has been sent.
+    pub fn packet_id(&self) -> Option<PacketId> {
+        let known = self
+            .completion
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+        known.or_else(|| self.client.upgrade().and_then(|c| c.packet_id_of(self.id)))
+    }
+
+    /// Whether the message is done (delivered or failed).
+    pub fn is_published(&self) -> bool {
+        self.outcome().is_some()
+    }
+
+    /// The outcome, if the message is done.
+    pub fn outcome(&self) -> Option<PublishOutcome> {
+        self.completion
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()
+    }
+
+    /// Waits until the message is done or `timeout` passes (`None`: no
+    /// limit). A network loop must be running (loop_start, loop_forever, or
+    /// loop_once in another thread). Returns the outcome, `None` on timeout.
+    pub fn wait_for_publish(&self, timeout: Option<Duration>) -> Option<PublishOutcome> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut state = self
+            .completion
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(outcome) = &state.1 {
+                return Some(outcome.clone());
+            }
+            state = match deadline {
+                None => self
+                    .completion
+                    .done
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    self.completion
+                        .done
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! A blocking MQTT client with everything Paho Python's `Client` offers,
+//! over `std::net`, driving the Sans-IO engine of `mqtt-session`.
+//!
+//! - [`Client`]: connect / connect_async / reconnect / disconnect, publish
+//!   with a [`MessageHandle`] (`wait_for_publish`, `is_published`),
+//!   subscribe / unsubscribe (5.0 options and properties), manual acks, AUTH.
+//! - Callbacks with Paho's meaning: on_connect, on_connect_fail,
+//!   on_disconnect, on_message, on_publish, on_subscribe, on_unsubscribe,
+//!   on_log (plus the `log` crate), and `message_callback_add` /
+//!   `message_callback_remove` routed through a topic trie.
+//! - Loops: [`Client::loop_once`], [`Client::loop_forever`],
+//!   [`Client::loop_start`] / [`Client::loop_stop`], reconnecting with
+//!   exponential backoff and jitter while the session resumes.
+//! - One-shot helpers in [`helpers`]: `publish_single`, `publish_multiple`,
+//!   `subscribe_simple`, `subscribe_callback`.
+//!
+//! # Threads
+//!
+//! Each connection has a reader thread that blocks in `read` and hands the
+//! bytes to the network loop; the loop (the thread in `loop_forever`, the
+//! `loop_start` thread, or whoever calls `loop_once`) feeds the engine and
+//! runs the callbacks, one at a time, with no lock held. Commands from any
+//! thread (or callback) update the engine and write what it produced
+//! directly, so a publish never waits for the loop.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod backoff;
+mod callbacks;
+mod client;
+mod error;
+mod event_loop;
+mod handle;
+pub mod helpers;
+mod options;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod transport;
+mod url;
+
+pub use callbacks::{ConnectInfo, Message, MessageCallback, PublishOutcome};
+pub use client::Client;
+pub use error::Error;
+pub use handle::MessageHandle;
+pub use options::{ClientOptions, Will};
+pub use transport::{Connector, Link, TcpConnector};
+pub use url::{BrokerUrl, Scheme};
+
+pub use mqtt_session::{
+    AckToken, CleanStart, Disconnection, MessageId, OutboundMessage, PublishFailure,
+    QueueFullPolicy, SessionLostPolicy,
+};

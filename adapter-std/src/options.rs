@@ -1,0 +1,386 @@
+//! Client options: Paho's constructor arguments and setters, as a builder.
+
+use crate::error::Error;
+use crate::transport::{Connector, TcpConnector};
+use crate::url::{BrokerUrl, Scheme};
+use bytes::Bytes;
+use core::time::Duration;
+use mqtt_proto::{
+    ConnectProperties, LastWill, MqttString, ProtocolVersion, QoS, TopicName, WillProperties,
+};
+use mqtt_session::{CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A will message: published by the broker if the connection ends without DISCONNECT.
+#[derive(Debug, Clone)]
+pub struct Will {
+    topic: String,
+    payload: Bytes,
+    qos: QoS,
+    retain: bool,
+    properties: WillProperties,
+}
+
+impl Will {
+    /// A QoS 0, non-retained will.
+    pub fn new(topic: impl Into<String>, payload: impl Into<Bytes>) -> Self {
+        Self {
+            topic: topic.into(),
+            payload: payload.into(),
+            qos: QoS::AtMostOnce,
+            retain: false,
+            properties: WillProperties::default(),
+        }
+    }
+
+    /// Sets the QoS.
+    pub fn qos(mut self, qos: QoS) -> Self {
+        self.qos = qos;
+        self
+    }
+
+    /// Sets the retain flag.
+    pub fn retain(mut self, retain: bool) -> Self {
+        self.retain = retain;
+        self
+    }
+
+    /// Sets the 5.0 will properties (delay, expiry, content type ...).
+    pub fn properties(mut self, properties: WillProperties) -> Self {
+        self.properties = properties;
+        self
+    }
+}
+
+/// Everything that configures a [`crate::Client`].
+///
+/// ```
+/// use adapter_std::{ClientOptions, Will};
+/// use mqtt_proto::{ProtocolVersion, QoS};
+/// use std::time::Duration;
+///
+/// let options = ClientOptions::new("localhost", 1883)
+///     .client_id("sensor-7")
+///     .protocol(ProtocolVersion::V5)
+///     .keep_alive(Duration::from_secs(30))
+///     .credentials("alice", "secret")
+///     .will(Will::new("status/sensor-7", "offline").qos(QoS::AtLeastOnce).retain(true));
+/// let from_url = ClientOptions::from_url("mqtt://alice:secret@localhost:1883").unwrap();
+/// assert_eq!(from_url.port(), 1883);
+/// ```
+#[derive(Clone)]
+pub struct ClientOptions {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) scheme: Scheme,
+    pub(crate) ws_path: String,
+    pub(crate) client_id: String,
+    pub(crate) protocol: ProtocolVersion,
+    pub(crate) clean_start: Option<CleanStart>,
+    pub(crate) keep_alive: Duration,
+    pub(crate) will: Option<Will>,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<Bytes>,
+    pub(crate) connect_properties: ConnectProperties,
+    pub(crate) max_inflight: Option<u16>,
+    pub(crate) max_queued_messages: usize,
+    pub(crate) max_queued_bytes: usize,
+    pub(crate) queue_full: QueueFullPolicy,
+    pub(crate) session_lost: SessionLostPolicy,
+    pub(crate) downgrade_qos: bool,
+    pub(crate) manual_ack: bool,
+    pub(crate) auto_topic_alias: bool,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) ping_timeout: Option<Duration>,
+    pub(crate) reconnect_min: Duration,
+    pub(crate) reconnect_max: Duration,
+    pub(crate) tcp_nodelay: bool,
+    pub(crate) bind_address: Option<SocketAddr>,
+    pub(crate) connector: Option<Arc<dyn Connector>>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("scheme", &self.scheme)
+            .field("client_id", &self.client_id)
+            .field("protocol", &self.protocol)
+            .field("keep_alive", &self.keep_alive)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientOptions {
+    /// Options for a broker at `host:port` with Paho's defaults: MQTT 3.1.1,
+    /// a generated client id, clean session, 60 s keep alive, TCP_NODELAY,
+    /// reconnect delay 1 s doubling to 120 s.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            scheme: Scheme::Mqtt,
+            ws_path: "/mqtt".into(),
+            client_id: String::new(),
+            protocol: ProtocolVersion::V3_1_1,
+            clean_start: None,
+            keep_alive: Duration::from_secs(60),
+            will: None,
+            username: None,
+            password: None,
+            connect_properties: ConnectProperties::default(),
+            max_inflight: None,
+            max_queued_messages: 10_000,
+            max_queued_bytes: 64 << 20,
+            queue_full: QueueFullPolicy::RejectNew,
+            session_lost: SessionLostPolicy::Republish,
+            downgrade_qos: false,
+            manual_ack: false,
+            auto_topic_alias: false,
+            connect_timeout: Duration::from_secs(30),
+            ping_timeout: None,
+            reconnect_min: Duration::from_secs(1),
+            reconnect_max: Duration::from_secs(120),
+            tcp_nodelay: true,
+            bind_address: None,
+            connector: None,
+        }
+    }
+
+    /// Options from `mqtt://[user[:password]@]host[:port]` (also `mqtts://`,
+    /// `ws://`, `wss://` once those transports are configured).
+    pub fn from_url(url: &str) -> Result<Self, Error> {
+        let u = BrokerUrl::parse(url)?;
+        let mut o = Self::new(u.host, u.port);
+        o.scheme = u.scheme;
+        o.ws_path = u.path;
+        o.username = u.username;
+        o.password = u.password.map(Bytes::from);
+        Ok(o)
+    }
+
+    /// The broker host.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The broker port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Sets the broker address.
+    pub fn broker(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.host = host.into();
+        self.port = port;
+        self
+    }
+
+    /// The client identifier; an empty one is replaced by a random one.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = id.into();
+        self
+    }
+
+    /// The protocol version (3.1, 3.1.1 or 5.0).
+    pub fn protocol(mut self, version: ProtocolVersion) -> Self {
+        self.protocol = version;
+        self
+    }
+
+    /// Clean session (3.x) / clean start on every connection (true) or never (false).
+    pub fn clean_start(mut self, clean: bool) -> Self {
+        self.clean_start = Some(if clean {
+            CleanStart::Always
+        } else {
+            CleanStart::Never
+        });
+        self
+    }
+
+    /// The clean-start policy in full (first connection only, as Paho does for 5.0).
+    pub fn clean_start_policy(mut self, policy: CleanStart) -> Self {
+        self.clean_start = Some(policy);
+        self
+    }
+
+    /// Keep alive; zero disables it. Whole seconds on the wire.
+    pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// The will message.
+    pub fn will(mut self, will: Will) -> Self {
+        self.will = Some(will);
+        self
+    }
+
+    /// User name and password.
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<Bytes>) -> Self {
+        self.username = Some(username.into());
+        self.password = Some(password.into());
+        self
+    }
+
+    /// User name only.
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// CONNECT properties (5.0): session expiry, receive maximum, maximum
+    /// packet size, topic alias maximum, user properties, authentication ...
+    pub fn connect_properties(mut self, properties: ConnectProperties) -> Self {
+        self.connect_properties = properties;
+        self
+    }
+
+    /// Most unacknowledged outbound QoS 1/2 messages (default 20 for 3.x; for
+    /// 5.0 the server's Receive Maximum).
+    pub fn max_inflight(mut self, n: u16) -> Self {
+        self.max_inflight = Some(n.max(1));
+        self
+    }
+
+    /// Limits of the queue of messages waiting for the in-flight window.
+    pub fn max_queued(mut self, messages: usize, bytes: usize) -> Self {
+        self.max_queued_messages = messages;
+        self.max_queued_bytes = bytes;
+        self
+    }
+
+    /// What `publish` does when the queue is full.
+    pub fn queue_full(mut self, policy: QueueFullPolicy) -> Self {
+        self.queue_full = policy;
+        self
+    }
+
+    /// What happens to unfinished messages when the broker lost the session.
+    pub fn session_lost(mut self, policy: SessionLostPolicy) -> Self {
+        self.session_lost = policy;
+        self
+    }
+
+    /// Publish above the broker's Maximum QoS at that maximum instead of failing.
+    pub fn downgrade_qos(mut self, downgrade: bool) -> Self {
+        self.downgrade_qos = downgrade;
+        self
+    }
+
+    /// Acknowledge inbound QoS 1/2 messages only when the application calls
+    /// [`crate::Client::ack`] (Paho's `manual_ack_set(True)`).
+    pub fn manual_ack(mut self, manual: bool) -> Self {
+        self.manual_ack = manual;
+        self
+    }
+
+    /// Give topics aliases automatically within the broker's Topic Alias Maximum (5.0).
+    pub fn auto_topic_alias(mut self, auto: bool) -> Self {
+        self.auto_topic_alias = auto;
+        self
+    }
+
+    /// How long opening the transport plus waiting for CONNACK may take.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long to wait for PINGRESP (default: one keep-alive interval).
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.ping_timeout = Some(timeout);
+        self
+    }
+
+    /// Reconnect delay: starts at `min`, doubles up to `max`, with jitter.
+    pub fn reconnect_delay(mut self, min: Duration, max: Duration) -> Self {
+        self.reconnect_min = min;
+        self.reconnect_max = max.max(min);
+        self
+    }
+
+    /// TCP_NODELAY (on by default: without it every round trip can cost ~40 ms).
+    pub fn tcp_nodelay(mut self, nodelay: bool) -> Self {
+        self.tcp_nodelay = nodelay;
+        self
+    }
+
+    /// The local address to bind before connecting.
+    pub fn bind_address(mut self, addr: SocketAddr) -> Self {
+        self.bind_address = Some(addr);
+        self
+    }
+
+    /// A custom transport (TLS, WebSocket, an in-process pipe ...).
+    pub fn connector(mut self, connector: Arc<dyn Connector>) -> Self {
+        self.connector = Some(connector);
+        self
+    }
+
+    pub(crate) fn resolved_connector(&self) -> Result<Arc<dyn Connector>, Error> {
+        if let Some(c) = &self.connector {
+            return Ok(c.clone());
+        }
+        match self.scheme {
+            Scheme::Mqtt => Ok(Arc::new(TcpConnector::new(self))),
+            other => Err(Error::InvalidUrl(format!(
+                "{other:?} needs a TLS or WebSocket connector (see ClientOptions::connector)"
+            ))),
+        }
+    }
+
+    /// The engine configuration these options describe.
+    pub(crate) fn session_config(&self) -> Result<SessionConfig, Error> {
+        let client_id = if self.client_id.is_empty() {
+            generated_client_id()
+        } else {
+            self.client_id.clone()
+        };
+        let mut c = SessionConfig::new(self.protocol, MqttString::new(client_id)?);
+        c.connect.keep_alive = self.keep_alive.as_secs().min(u16::MAX as u64) as u16;
+        if let Some(will) = &self.will {
+            c.connect.will = Some(LastWill {
+                topic: TopicName::new(will.topic.clone())?,
+                payload: will.payload.clone(),
+                qos: will.qos,
+                retain: will.retain,
+                properties: will.properties.clone(),
+            });
+        }
+        c.connect.username = self.username.clone().map(MqttString::new).transpose()?;
+        c.connect.password = self.password.clone();
+        c.connect.properties = self.connect_properties.clone();
+        if let Some(policy) = self.clean_start {
+            c.clean_start = policy;
+        }
+        if let Some(n) = self.max_inflight {
+            c.max_inflight = n;
+        }
+        c.max_queued_messages = self.max_queued_messages;
+        c.max_queued_bytes = self.max_queued_bytes;
+        c.queue_full = self.queue_full;
+        c.session_lost = self.session_lost;
+        c.downgrade_qos = self.downgrade_qos;
+        c.auto_ack = !self.manual_ack;
+        c.auto_topic_alias = self.auto_topic_alias;
+        c.connect_timeout = self.connect_timeout;
+        c.ping_timeout = self.ping_timeout;
+        Ok(c)
+    }
+}
+
+/// A random client identifier that every version accepts (at most 23
+/// characters from [0-9a-zA-Z]).
+pub(crate) fn generated_client_id() -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut rng = crate::backoff::Rng::seeded();
+    let tail: String = (0..14)
+        .map(|_| ALPHABET[(rng.next() % ALPHABET.len() as u64) as usize] as char)
+        .collect();
+    format!("mqtt-rs-{tail}")
+}

@@ -1,0 +1,64 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code)]
+
+use adapter_std::testing::Broker;
+use adapter_std::{Client, ClientOptions, Message};
+use mqtt_proto::{ProtocolVersion, QoS};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+pub const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5];
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub fn options(broker: &Broker, id: &str, version: ProtocolVersion) -> ClientOptions {
+    ClientOptions::new("127.0.0.1", broker.port())
+        .client_id(id)
+        .protocol(version)
+        .reconnect_delay(Duration::from_millis(50), Duration::from_millis(500))
+}
+
+/// A connected client whose messages arrive on the returned channel, with
+/// its loop running in the background.
+pub fn subscriber(
+    broker: &Broker,
+    id: &str,
+    version: ProtocolVersion,
+    filter: &str,
+    qos: QoS,
+) -> (Client, Receiver<Message>) {
+    subscriber_with(options(broker, id, version), filter, qos)
+}
+
+pub fn subscriber_with(
+    options: adapter_std::ClientOptions,
+    filter: &str,
+    qos: QoS,
+) -> (Client, Receiver<Message>) {
+    let client = Client::new(options).unwrap();
+    let (tx, rx) = mpsc::channel();
+    client.on_message(move |_, m| {
+        let _ = tx.send(m.clone());
+    });
+    let (stx, srx) = mpsc::channel();
+    client.on_subscribe(move |_, _, reasons, _| {
+        let _ = stx.send(reasons.to_vec());
+    });
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    client.subscribe(filter, qos).unwrap();
+    let granted = srx.recv_timeout(WAIT).expect("SUBACK");
+    assert!(granted.iter().all(|r| !r.is_error()), "{granted:?}");
+    (client, rx)
+}
+
+pub fn connected(broker: &Broker, id: &str, version: ProtocolVersion) -> Client {
+    let client = Client::new(options(broker, id, version)).unwrap();
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    client
+}
+
+pub fn stop(client: &Client) {
+    let _ = client.disconnect();
+    client.loop_stop().unwrap();
+}
