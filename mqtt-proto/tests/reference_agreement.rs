@@ -27,7 +27,7 @@ const VERSIONS: [ProtocolVersion; 3] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     /// A packet and the bytes it took.
-    Packet(Packet, usize),
+    Packet(Box<Packet>, usize),
     /// More bytes needed.
     Incomplete,
     /// Refused, with the reason code to answer with.
@@ -37,7 +37,7 @@ enum Outcome {
 fn fast(decoder: &mut Decoder, input: &[u8]) -> Outcome {
     let mut buf = BytesMut::from(input);
     match decoder.decode(&mut buf) {
-        Ok(Some(p)) => Outcome::Packet(p, input.len() - buf.len()),
+        Ok(Some(p)) => Outcome::Packet(Box::new(p), input.len() - buf.len()),
         Ok(None) => {
             assert_eq!(&buf[..], input, "Ok(None) must leave the buffer untouched");
             Outcome::Incomplete
@@ -48,7 +48,7 @@ fn fast(decoder: &mut Decoder, input: &[u8]) -> Outcome {
 
 fn reference(version: ProtocolVersion, max: u32, input: &[u8]) -> Outcome {
     match decode_packet_limited(version, max, input) {
-        Ok((p, n)) => Outcome::Packet(p, n),
+        Ok((p, n)) => Outcome::Packet(Box::new(p), n),
         Err(RefError::Incomplete) => Outcome::Incomplete,
         Err(e @ RefError::Invalid { .. }) => Outcome::Invalid(e.reason_code().unwrap()),
     }
@@ -82,11 +82,11 @@ fn check_stream(
         match f {
             Outcome::Packet(p, n) => {
                 prop_assert!(n > 0);
-                if let Packet::Connect(c) = &p {
+                if let Packet::Connect(c) = &*p {
                     ref_version = c.protocol;
                 }
                 prop_assert_eq!(decoder.version(), ref_version);
-                packets.push(p);
+                packets.push(*p);
                 at += n;
             }
             end => return Ok((packets, end)),
@@ -481,7 +481,7 @@ fn maximum_packet_size_is_enforced_alike() {
 fn expect(version: ProtocolVersion, bytes: &[u8], outcome: Outcome) {
     let (packets, end) = agree(version, bytes);
     let got = match packets.into_iter().next() {
-        Some(p) => Outcome::Packet(p, bytes.len()),
+        Some(p) => Outcome::Packet(Box::new(p), bytes.len()),
         None => end,
     };
     assert_eq!(got, outcome, "{version}: {bytes:02x?}");
@@ -599,6 +599,34 @@ fn mqtt_2_2_2_2_property_not_allowed_in_the_packet_is_malformed_and_duplicates_a
         [Packet::PubAck(a)] => assert_eq!(a.properties.user_properties.len(), 2),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn auth_with_a_reason_code_but_no_property_length_is_malformed() {
+    // 3.15.2.1: Remaining Length 0 (both omitted) or a reason code and a
+    // property length. Found by `random_bytes_get_the_same_verdict`: the
+    // reference first judged the (invalid) reason code 0x01.
+    expect(
+        ProtocolVersion::V5,
+        b"\xf0\x01\x01",
+        Outcome::Invalid(ReasonCode::MalformedPacket),
+    );
+    expect(
+        ProtocolVersion::V5,
+        b"\xf0\x01\x18",
+        Outcome::Invalid(ReasonCode::MalformedPacket),
+    );
+    expect(
+        ProtocolVersion::V5,
+        b"\xf0\x02\x18\x00",
+        Outcome::Packet(
+            Box::new(Packet::Auth(Auth {
+                reason: ReasonCode::ContinueAuthentication,
+                properties: AuthProperties::default(),
+            })),
+            4,
+        ),
+    );
 }
 
 #[test]

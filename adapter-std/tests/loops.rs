@@ -1,0 +1,190 @@
+//! Paho's loop functions, connect_async, automatic reconnection and
+//! resubscription from on_connect.
+
+mod common;
+use adapter_std::testing::Broker;
+use adapter_std::{Client, ClientOptions, Disconnection, Error};
+use common::*;
+use mqtt_proto::{ProtocolVersion, QoS};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+fn closed_port() -> u16 {
+    // Bound then released: nothing listens there.
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn loop_once_drives_everything_from_the_callers_thread() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "manual", ProtocolVersion::V3_1_1)).unwrap();
+    let (tx, rx) = mpsc::channel();
+    client.on_message(move |_, m| {
+        let _ = tx.send(m.payload().to_vec());
+    });
+    client.connect().unwrap();
+    client.subscribe("loop/#", QoS::ExactlyOnce).unwrap();
+    let handle = client
+        .publish("loop/x", "self", QoS::ExactlyOnce, false)
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while (!handle.is_published() || rx.try_recv().is_err()) && Instant::now() < deadline {
+        client.loop_once(Duration::from_millis(100)).unwrap();
+    }
+    assert!(handle.is_published());
+    client.disconnect().unwrap();
+}
+
+#[test]
+fn loop_forever_returns_after_disconnect_from_a_callback() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "forever", ProtocolVersion::V5)).unwrap();
+    client.on_connect(|c, _| {
+        c.publish("bye", "x", QoS::AtLeastOnce, false).unwrap();
+    });
+    client.on_publish(|c, _, _| c.disconnect().unwrap());
+    let disconnects = Arc::new(AtomicUsize::new(0));
+    let d = disconnects.clone();
+    client.on_disconnect(move |_, why| {
+        assert!(matches!(why, Disconnection::Local { .. }), "{why:?}");
+        d.fetch_add(1, Ordering::SeqCst);
+    });
+    client.connect().unwrap();
+    let started = Instant::now();
+    client.loop_forever().unwrap();
+    assert!(started.elapsed() < WAIT);
+    assert_eq!(disconnects.load(Ordering::SeqCst), 1);
+    assert!(!client.is_connected());
+}
+
+#[test]
+fn loop_forever_without_retry_reports_an_unreachable_broker() {
+    let client = Client::new(ClientOptions::new("127.0.0.1", closed_port())).unwrap();
+    let fails = Arc::new(AtomicUsize::new(0));
+    let f = fails.clone();
+    client.on_connect_fail(move |_, _| {
+        f.fetch_add(1, Ordering::SeqCst);
+    });
+    client.connect_async();
+    assert!(matches!(client.loop_forever_with(false), Err(Error::Io(_))));
+    assert_eq!(fails.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn connect_fails_fast_on_a_closed_port() {
+    let client = Client::new(ClientOptions::new("127.0.0.1", closed_port())).unwrap();
+    assert!(matches!(client.connect(), Err(Error::Io(_))));
+}
+
+#[test]
+fn connect_async_with_loop_start_retries_until_the_broker_appears() {
+    let port = closed_port();
+    let client = Client::new(
+        ClientOptions::new("127.0.0.1", port)
+            .reconnect_delay(Duration::from_millis(20), Duration::from_millis(100)),
+    )
+    .unwrap();
+    let fails = Arc::new(AtomicUsize::new(0));
+    let f = fails.clone();
+    client.on_connect_fail(move |_, _| {
+        f.fetch_add(1, Ordering::SeqCst);
+    });
+    let (tx, rx) = mpsc::channel();
+    client.on_connect(move |_, _| {
+        let _ = tx.send(());
+    });
+    client.connect_async();
+    client.loop_start().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(fails.load(Ordering::SeqCst) >= 2, "retried with backoff");
+    let _broker = Broker::config()
+        .line(&format!("listener {port} 127.0.0.1"))
+        .start();
+    rx.recv_timeout(WAIT)
+        .expect("connected once the broker is up");
+    stop(&client);
+}
+
+#[test]
+fn broker_restart_reconnects_and_on_connect_renews_subscriptions() {
+    let mut broker = Broker::start();
+    let client = Client::new(options(&broker, "renew", ProtocolVersion::V3_1_1)).unwrap();
+    let connects = Arc::new(AtomicUsize::new(0));
+    let c2 = connects.clone();
+    client.on_connect(move |c, _| {
+        c2.fetch_add(1, Ordering::SeqCst);
+        c.subscribe("renew/#", QoS::AtLeastOnce).unwrap();
+    });
+    let (tx, rx) = mpsc::channel();
+    client.on_message(move |_, m| {
+        let _ = tx.send(m.payload().to_vec());
+    });
+    client.connect_async();
+    client.loop_start().unwrap();
+    wait_for(|| client.is_connected());
+    broker.restart();
+    wait_for(|| connects.load(Ordering::SeqCst) == 2 && client.is_connected());
+    std::thread::sleep(Duration::from_millis(200)); // SUBACK
+    let publisher = connected(&broker, "pub", ProtocolVersion::V3_1_1);
+    publisher
+        .publish("renew/x", "after restart", QoS::AtLeastOnce, false)
+        .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), b"after restart");
+    stop(&publisher);
+    stop(&client);
+}
+
+#[test]
+fn publish_from_many_threads_and_callbacks_never_deadlocks() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "busy", ProtocolVersion::V5)).unwrap();
+    let echoes = Arc::new(AtomicUsize::new(0));
+    let e = echoes.clone();
+    // Every message received is published again from inside the callback.
+    client.on_message(move |c, m| {
+        if m.topic() == "busy/in" {
+            c.publish("busy/echo", m.payload_bytes(), QoS::AtLeastOnce, false)
+                .unwrap();
+        } else {
+            e.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    client.subscribe("busy/#", QoS::AtLeastOnce).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let c = client.clone();
+            std::thread::spawn(move || {
+                for i in 0..250u32 {
+                    c.publish(
+                        "busy/in",
+                        (t * 1000 + i).to_be_bytes().to_vec(),
+                        QoS::AtLeastOnce,
+                        false,
+                    )
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    wait_for(|| echoes.load(Ordering::SeqCst) == 1000);
+    stop(&client);
+}
+
+fn wait_for(f: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !f() {
+        assert!(Instant::now() < deadline, "condition not reached in time");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

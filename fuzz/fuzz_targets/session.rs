@@ -1,0 +1,6 @@
+//! See [`mqtt_proto_fuzz::session::run`] for the input layout and the checks.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| mqtt_proto_fuzz::session::run(data));
