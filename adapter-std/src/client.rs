@@ -12,7 +12,7 @@ use mqtt_proto::{
     AckProperties, AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
     SubscribeProperties, Subscription, TopicFilter, TopicName, UnsubscribeProperties,
 };
-use mqtt_session::{AckToken, Disconnection, MessageId, OutboundMessage, Session};
+use mqtt_session::{AckToken, Disconnection, MessageId, OutboundMessage, Session, SessionState};
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -245,6 +245,23 @@ fn read_loop(epoch: u64, mut reader: Box<dyn std::io::Read + Send>, tx: SyncSend
 impl Client {
     /// A client for `options`; nothing is opened until `connect`.
     pub fn new(options: ClientOptions) -> Result<Self, Error> {
+        Self::build(options, None)
+    }
+
+    /// A client continuing a session saved with [`Client::session_snapshot`]
+    /// (for example by an earlier process): unfinished messages are resent
+    /// or republished at the first connection, per the session rules.
+    pub fn with_session(options: ClientOptions, state: SessionState) -> Result<Self, Error> {
+        Self::build(options, Some(state))
+    }
+
+    /// A copy of the session state: unfinished and queued messages, QoS 2
+    /// receipts, identifiers. Store it to resume the session later.
+    pub fn session_snapshot(&self) -> SessionState {
+        self.inner.lock_core().session.snapshot()
+    }
+
+    fn build(options: ClientOptions, state: Option<SessionState>) -> Result<Self, Error> {
         let config = options.session_config()?;
         let connector = options.resolved_connector()?;
         let (tx, rx) = mpsc::sync_channel(LOOP_QUEUE);
@@ -253,7 +270,10 @@ impl Client {
             inner: Arc::new(Inner {
                 connector,
                 core: Mutex::new(Core {
-                    session: Session::new(config),
+                    session: match state {
+                        Some(state) => Session::with_state(config, state),
+                        None => Session::new(config),
+                    },
                     epoch: 0,
                     shutdown: None,
                     wanted: false,

@@ -68,6 +68,7 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
         events.push(e);
     }
     let mut completed = Vec::new();
+    let mut close_after_flush = None;
     for e in &events {
         match e {
             Event::Published {
@@ -104,9 +105,9 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
                 }));
             }
             Event::Disconnected(why) => {
-                if let Some(shutdown) = core.shutdown.take() {
-                    shutdown();
-                }
+                // Closed only after the flush below: the engine may have
+                // queued a DISCONNECT that must still go out.
+                close_after_flush = core.shutdown.take();
                 if let Disconnection::Refused { reason, properties } = why {
                     core.connack = Some(Err(crate::client::refused(*reason, properties.clone())));
                 } else if core.connack.is_none() && !core.session.is_connected() {
@@ -123,6 +124,9 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
     }
     inner.connack_cv.notify_all();
     inner.flush(core);
+    if let Some(shutdown) = close_after_flush {
+        shutdown();
+    }
     for (c, packet_id, outcome) in completed {
         c.complete(packet_id, outcome);
     }

@@ -49,5 +49,5 @@ pub use url::{BrokerUrl, Scheme};
 
 pub use mqtt_session::{
     AckToken, CleanStart, Disconnection, MessageId, OutboundMessage, PublishFailure,
-    QueueFullPolicy, SessionLostPolicy,
+    QueueFullPolicy, SessionLostPolicy, SessionState,
 };

@@ -363,15 +363,17 @@ impl Model {
         self.inbox.clear();
         self.subs.clear();
         self.emitted_requests.clear();
-        self.h.drop_transport();
+        if self.h.session.has_connection() {
+            self.h.drop_transport();
+        }
         self.after();
         self.connected = false;
     }
 
     fn reconnect(&mut self, session_present: bool) {
-        if self.h.session.has_connection() {
-            self.drop_transport();
-        }
+        // The old connection may have ended on its own (keep-alive timeout):
+        // the broker forgets its per-connection state either way.
+        self.drop_transport();
         self.h.connect();
         let Some(Packet::Connect(_)) = self.h.try_packet() else {
             panic!("no CONNECT")
