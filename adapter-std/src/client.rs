@@ -3,7 +3,7 @@
 use crate::backoff::Backoff;
 use crate::callbacks::{Callbacks, ConnectInfo, Message, MessageCallback, PublishOutcome};
 use crate::error::Error;
-use crate::handle::{Completion, MessageHandle};
+use crate::handle::{Completion, MessageHandle, PacketIdLookup};
 use crate::options::ClientOptions;
 use crate::transport::{Connector, Link};
 use bytes::Bytes;
@@ -63,7 +63,7 @@ pub(crate) struct Inner {
     pub core: Mutex<Core>,
     pub connack_cv: Condvar,
     pub writer: Mutex<Writer>,
-    pub callbacks: RwLock<Callbacks>,
+    pub callbacks: RwLock<Callbacks<Client>>,
     pub tx: SyncSender<LoopMsg>,
     pub rx: Mutex<Receiver<LoopMsg>>,
     pub wake_pending: AtomicBool,
@@ -124,13 +124,15 @@ impl Drop for Inner {
     }
 }
 
+impl PacketIdLookup for Inner {
+    fn packet_id_of(&self, id: MessageId) -> Option<PacketId> {
+        self.lock_core().session.packet_id_of(id)
+    }
+}
+
 impl Inner {
     pub fn lock_core(&self) -> MutexGuard<'_, Core> {
         lock(&self.core)
-    }
-
-    pub fn packet_id_of(&self, id: MessageId) -> Option<PacketId> {
-        self.lock_core().session.packet_id_of(id)
     }
 
     pub fn wake(&self) {
@@ -459,7 +461,7 @@ impl Client {
         Ok(MessageHandle {
             id,
             completion,
-            client: Arc::downgrade(&self.inner),
+            lookup: Some(Arc::downgrade(&self.inner) as std::sync::Weak<dyn PacketIdLookup>),
         })
     }
 
@@ -532,7 +534,7 @@ impl Client {
 
     // ---- callbacks ----
 
-    fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks)) {
+    fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks<Client>)) {
         f(&mut self
             .inner
             .callbacks
@@ -607,7 +609,7 @@ impl Client {
         f: impl Fn(&Client, &Message) + Send + Sync + 'static,
     ) -> Result<(), Error> {
         let filter = TopicFilter::new(filter)?;
-        let f: MessageCallback = Arc::new(f);
+        let f: MessageCallback<Client> = Arc::new(f);
         self.set_callbacks(|c| {
             c.by_filter.insert(filter, f);
         });
@@ -622,7 +624,7 @@ impl Client {
         Ok(removed)
     }
 
-    pub(crate) fn callbacks(&self) -> Callbacks {
+    pub(crate) fn callbacks(&self) -> Callbacks<Client> {
         self.inner
             .callbacks
             .read()
@@ -631,32 +633,13 @@ impl Client {
     }
 
     pub(crate) fn log(&self, level: log::Level, msg: &str) {
-        log::log!(target: "adapter_std", level, "{msg}");
-        let cb = self
-            .inner
-            .callbacks
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .on_log
-            .clone();
-        if let Some(cb) = cb {
-            cb(self, level, msg);
-        }
+        self.callbacks().log(self, level, msg);
     }
 }
 
 /// The error `connect` returns for a refused connection.
 pub(crate) fn refused(reason: ReasonCode, properties: Box<ConnAckProperties>) -> Error {
     Error::Refused { reason, properties }
-}
-
-/// What on_connect receives for an accepted connection.
-pub(crate) fn connect_info(session_present: bool, properties: ConnAckProperties) -> ConnectInfo {
-    ConnectInfo {
-        session_present,
-        reason: ReasonCode::Success,
-        properties,
-    }
 }
 
 #[cfg(test)]

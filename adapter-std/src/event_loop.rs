@@ -1,7 +1,7 @@
 //! The network loop: Paho's `loop`, `loop_forever`, `loop_start` and
 //! `loop_stop`, automatic reconnection, and callback dispatch.
 
-use crate::callbacks::{ConnectInfo, Message, PublishOutcome};
+use crate::callbacks::{ConnectInfo, PublishOutcome};
 use crate::client::{Client, LoopMsg};
 use crate::error::Error;
 use mqtt_proto::ReasonCode;
@@ -130,117 +130,8 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
     for (c, packet_id, outcome) in completed {
         c.complete(packet_id, outcome);
     }
-    dispatch(client, events);
+    client.callbacks().dispatch(client, events);
     running && !inner.stop.load(Ordering::Acquire)
-}
-
-/// Runs the callbacks for `events`, with no lock held.
-fn dispatch(client: &Client, events: Vec<Event>) {
-    if events.is_empty() {
-        return;
-    }
-    let cbs = client.callbacks();
-    for e in events {
-        match e {
-            Event::Connected {
-                session_present,
-                properties,
-            } => {
-                client.log(
-                    log::Level::Info,
-                    &format!("connected (session present: {session_present})"),
-                );
-                if let Some(cb) = &cbs.on_connect {
-                    cb(
-                        client,
-                        &crate::client::connect_info(session_present, *properties),
-                    );
-                }
-            }
-            Event::Disconnected(why) => {
-                let level = match why {
-                    Disconnection::Local { .. } => log::Level::Info,
-                    _ => log::Level::Warn,
-                };
-                client.log(level, &format!("disconnected: {why:?}"));
-                if let Some(cb) = &cbs.on_disconnect {
-                    cb(client, &why);
-                }
-            }
-            Event::Message(m) => {
-                let message = Message::new(m);
-                let mut matched = false;
-                if !cbs.by_filter.is_empty() {
-                    if let Some(topic) = &message.publish().topic {
-                        for (_, cb) in cbs.by_filter.matches(topic) {
-                            matched = true;
-                            cb(client, &message);
-                        }
-                    }
-                }
-                if !matched {
-                    if let Some(cb) = &cbs.on_message {
-                        cb(client, &message);
-                    }
-                }
-            }
-            Event::Published {
-                id,
-                reason,
-                properties,
-                ..
-            } => {
-                if let Some(cb) = &cbs.on_publish {
-                    cb(
-                        client,
-                        id,
-                        &PublishOutcome::Delivered { reason, properties },
-                    );
-                }
-            }
-            Event::PublishFailed { id, failure } => {
-                client.log(
-                    log::Level::Warn,
-                    &format!("message {id:?} not delivered: {failure:?}"),
-                );
-                if let Some(cb) = &cbs.on_publish {
-                    cb(client, id, &PublishOutcome::Failed(failure));
-                }
-            }
-            Event::Republished { id } => client.log(
-                log::Level::Info,
-                &format!("broker lost the session; message {id:?} sent again as new"),
-            ),
-            Event::Subscribed {
-                packet_id,
-                reasons,
-                properties,
-            } => {
-                if let Some(cb) = &cbs.on_subscribe {
-                    cb(client, packet_id, &reasons, &properties);
-                }
-            }
-            Event::Unsubscribed {
-                packet_id,
-                reasons,
-                properties,
-            } => {
-                if let Some(cb) = &cbs.on_unsubscribe {
-                    cb(client, packet_id, &reasons, &properties);
-                }
-            }
-            Event::RequestAborted { packet_id } => client.log(
-                log::Level::Warn,
-                &format!("request {packet_id} got no answer before the connection ended"),
-            ),
-            Event::Auth { reason, properties } => {
-                if let Some(cb) = &cbs.on_auth {
-                    cb(client, reason, &properties);
-                }
-            }
-            other => client.log(log::Level::Debug, &format!("{other:?}")),
-        }
-    }
 }
 
 impl Client {

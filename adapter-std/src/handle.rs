@@ -1,20 +1,27 @@
 //! Handles to published messages (Paho's `MQTTMessageInfo`).
 
 use crate::callbacks::PublishOutcome;
-use crate::client::Inner;
 use mqtt_proto::PacketId;
 use mqtt_session::MessageId;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+/// Finds the packet identifier a message is in flight with (implemented by
+/// each adapter's client).
+pub trait PacketIdLookup: Send + Sync {
+    /// The packet identifier of message `id`, while it is in flight.
+    fn packet_id_of(&self, id: MessageId) -> Option<PacketId>;
+}
+
 /// Where a message's outcome lands when its completion event arrives.
 #[derive(Debug, Default)]
-pub(crate) struct Completion {
+pub struct Completion {
     state: Mutex<(Option<PacketId>, Option<PublishOutcome>)>,
     done: Condvar,
 }
 
 impl Completion {
+    /// Records the outcome and wakes every waiter.
     pub fn complete(&self, packet_id: Option<PacketId>, outcome: PublishOutcome) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if packet_id.is_some() {
@@ -27,14 +34,36 @@ impl Completion {
 
 /// A message accepted by [`crate::Client::publish`]: its id, its packet
 /// identifier once sent, and a way to wait for its outcome.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MessageHandle {
     pub(crate) id: MessageId,
     pub(crate) completion: Arc<Completion>,
-    pub(crate) client: Weak<Inner>,
+    pub(crate) lookup: Option<Weak<dyn PacketIdLookup>>,
+}
+
+impl std::fmt::Debug for MessageHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageHandle")
+            .field("id", &self.id)
+            .field("outcome", &self.outcome())
+            .finish()
+    }
 }
 
 impl MessageHandle {
+    /// A handle for message `id` completing through `completion` (for adapters).
+    pub fn new(
+        id: MessageId,
+        completion: Arc<Completion>,
+        lookup: Option<Weak<dyn PacketIdLookup>>,
+    ) -> Self {
+        Self {
+            id,
+            completion,
+            lookup,
+        }
+    }
+
     /// The id on_publish reports for this message.
     pub fn id(&self) -> MessageId {
         self.id
@@ -48,7 +77,12 @@ impl MessageHandle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .0;
-        known.or_else(|| self.client.upgrade().and_then(|c| c.packet_id_of(self.id)))
+        known.or_else(|| {
+            self.lookup
+                .as_ref()
+                .and_then(Weak::upgrade)
+                .and_then(|c| c.packet_id_of(self.id))
+        })
     }
 
     /// Whether the message is done (delivered or failed).

@@ -39,10 +39,10 @@ pub mod testing;
 mod transport;
 mod url;
 
-pub use callbacks::{ConnectInfo, Message, MessageCallback, PublishOutcome};
+pub use callbacks::{Callbacks, ConnectInfo, Message, MessageCallback, PublishOutcome};
 pub use client::Client;
 pub use error::Error;
-pub use handle::MessageHandle;
+pub use handle::{Completion, MessageHandle, PacketIdLookup};
 pub use options::{ClientOptions, Will};
 pub use transport::{Connector, Link, TcpConnector};
 pub use url::{BrokerUrl, Scheme};
