@@ -27,9 +27,11 @@ impl Rng {
     }
 }
 
-/// The delay before each reconnect attempt.
+/// The delay before each reconnect attempt: starts at a minimum, doubles up
+/// to a maximum, with ±25 % jitter so a fleet of clients does not reconnect
+/// in lockstep after a broker restart.
 #[derive(Debug, Clone)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     min: Duration,
     max: Duration,
     current: Duration,
@@ -37,6 +39,7 @@ pub(crate) struct Backoff {
 }
 
 impl Backoff {
+    /// A backoff from `min` to `max`.
     pub fn new(min: Duration, max: Duration) -> Self {
         Self {
             min,

@@ -63,7 +63,7 @@ pub(crate) struct Inner {
     pub core: Mutex<Core>,
     pub connack_cv: Condvar,
     pub writer: Mutex<Writer>,
-    pub callbacks: RwLock<Callbacks<Client>>,
+    pub callbacks: RwLock<Arc<Callbacks<Client>>>,
     pub tx: SyncSender<LoopMsg>,
     pub rx: Mutex<Receiver<LoopMsg>>,
     pub wake_pending: AtomicBool,
@@ -290,7 +290,7 @@ impl Client {
                     epoch: 0,
                     out: None,
                 }),
-                callbacks: RwLock::new(Callbacks::default()),
+                callbacks: RwLock::new(Arc::new(Callbacks::default())),
                 tx,
                 rx: Mutex::new(rx),
                 wake_pending: AtomicBool::new(false),
@@ -534,14 +534,18 @@ impl Client {
 
     // ---- callbacks ----
 
+    /// Callbacks are replaced copy-on-write: dispatch clones one `Arc`, and
+    /// a callback may change callbacks while others run.
     fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks<Client>)) {
-        f(&mut self
+        let mut slot = self
             .inner
             .callbacks
             .write()
-            .unwrap_or_else(|e| e.into_inner()));
+            .unwrap_or_else(|e| e.into_inner());
+        let mut next = Callbacks::clone(&slot);
+        f(&mut next);
+        *slot = Arc::new(next);
     }
-
     /// Called when a CONNACK accepts a connection (also after every
     /// automatic reconnect, so subscriptions made here are renewed).
     pub fn on_connect(&self, f: impl Fn(&Client, &ConnectInfo) + Send + Sync + 'static) {
@@ -624,7 +628,7 @@ impl Client {
         Ok(removed)
     }
 
-    pub(crate) fn callbacks(&self) -> Callbacks<Client> {
+    pub(crate) fn callbacks(&self) -> Arc<Callbacks<Client>> {
         self.inner
             .callbacks
             .read()

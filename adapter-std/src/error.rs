@@ -20,6 +20,13 @@ pub enum Error {
     /// The transport could not be opened or failed.
     #[error("transport: {0}")]
     Io(Arc<io::Error>),
+    /// TLS failed: an untrusted, expired or wrong-name certificate, a
+    /// missing client certificate, unreadable CA or key files ...
+    #[error("{0}")]
+    Tls(crate::layers::TlsError),
+    /// The WebSocket upgrade was refused or the WebSocket protocol broken.
+    #[error("{0}")]
+    WebSocket(crate::layers::WsError),
     /// The server refused the connection.
     #[error("connection refused: {reason}")]
     Refused {
@@ -46,7 +53,17 @@ pub enum Error {
 }
 
 impl From<io::Error> for Error {
+    /// TLS and WebSocket errors travel inside `io::Error` through the
+    /// transport seam; they come out as their own variants.
     fn from(e: io::Error) -> Self {
+        if let Some(inner) = e.get_ref() {
+            if let Some(tls) = inner.downcast_ref::<crate::layers::TlsError>() {
+                return Self::Tls(tls.clone());
+            }
+            if let Some(ws) = inner.downcast_ref::<crate::layers::WsError>() {
+                return Self::WebSocket(ws.clone());
+            }
+        }
         Self::Io(Arc::new(e))
     }
 }

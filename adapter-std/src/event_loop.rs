@@ -40,6 +40,12 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
         LoopMsg::Closed(epoch, error) if epoch == core.epoch => {
             if let Some(e) = error {
                 log::debug!("connection closed: {e}");
+                // A transport failure before CONNACK (a TLS alert sent after
+                // the handshake, such as a missing client certificate) is
+                // the answer a waiting `connect` gets.
+                if core.connack.is_none() && !core.session.is_connected() {
+                    core.connack = Some(Err(Error::from(e)));
+                }
             }
             core.session.handle_transport_closed(now);
             if let Some(shutdown) = core.shutdown.take() {

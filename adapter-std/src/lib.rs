@@ -13,6 +13,9 @@
 //!   exponential backoff and jitter while the session resumes.
 //! - One-shot helpers in [`helpers`]: `publish_single`, `publish_multiple`,
 //!   `subscribe_simple`, `subscribe_callback`.
+//! - Transports by URL scheme: `mqtt://` TCP, `mqtts://` TLS (rustls,
+//!   [`TlsOptions`]), `ws://` and `wss://` WebSocket (tungstenite,
+//!   [`WsOptions`]); the TLS and WebSocket code is Sans-IO, in [`layers`].
 //!
 //! # Threads
 //!
@@ -33,16 +36,19 @@ mod error;
 mod event_loop;
 mod handle;
 pub mod helpers;
+pub mod layers;
 mod options;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
 mod url;
 
+pub use backoff::Backoff;
 pub use callbacks::{Callbacks, ConnectInfo, Message, MessageCallback, PublishOutcome};
 pub use client::Client;
 pub use error::Error;
 pub use handle::{Completion, MessageHandle, PacketIdLookup};
+pub use layers::{LayeredConnector, TlsOptions, WsOptions};
 pub use options::{ClientOptions, Will};
 pub use transport::{Connector, Link, TcpConnector};
 pub use url::{BrokerUrl, Scheme};

@@ -1,6 +1,7 @@
 //! Client options: Paho's constructor arguments and setters, as a builder.
 
 use crate::error::Error;
+use crate::layers::{LayeredConnector, TlsOptions, WsOptions};
 use crate::transport::{Connector, TcpConnector};
 use crate::url::{BrokerUrl, Scheme};
 use bytes::Bytes;
@@ -74,7 +75,8 @@ pub struct ClientOptions {
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) scheme: Scheme,
-    pub(crate) ws_path: String,
+    pub(crate) tls: TlsOptions,
+    pub(crate) websocket: WsOptions,
     pub(crate) client_id: String,
     pub(crate) protocol: ProtocolVersion,
     pub(crate) clean_start: Option<CleanStart>,
@@ -124,7 +126,8 @@ impl ClientOptions {
             host: host.into(),
             port,
             scheme: Scheme::Mqtt,
-            ws_path: "/mqtt".into(),
+            tls: TlsOptions::new(),
+            websocket: WsOptions::new(),
             client_id: String::new(),
             protocol: ProtocolVersion::V3_1_1,
             clean_start: None,
@@ -151,13 +154,15 @@ impl ClientOptions {
         }
     }
 
-    /// Options from `mqtt://[user[:password]@]host[:port]` (also `mqtts://`,
-    /// `ws://`, `wss://` once those transports are configured).
+    /// Options from `scheme://[user[:password]@]host[:port][/path]`:
+    /// `mqtt://` (TCP), `mqtts://` (TLS, verified against the system's
+    /// roots unless [`ClientOptions::tls`] says otherwise), `ws://` and
+    /// `wss://` (WebSocket on the path, `/mqtt` when absent).
     pub fn from_url(url: &str) -> Result<Self, Error> {
         let u = BrokerUrl::parse(url)?;
         let mut o = Self::new(u.host, u.port);
         o.scheme = u.scheme;
-        o.ws_path = u.path;
+        o.websocket = WsOptions::new().path(u.path);
         o.username = u.username;
         o.password = u.password.map(Bytes::from);
         Ok(o)
@@ -316,7 +321,53 @@ impl ClientOptions {
         self
     }
 
-    /// A custom transport (TLS, WebSocket, an in-process pipe ...).
+    /// The transport, as a URL scheme would choose it (Paho's
+    /// `transport="websockets"` is [`Scheme::Ws`]).
+    pub fn transport(mut self, scheme: Scheme) -> Self {
+        self.scheme = scheme;
+        self
+    }
+
+    /// The transport in use.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// TLS settings (Paho's `tls_set`); turns TLS on: `mqtt` becomes
+    /// `mqtts`, `ws` becomes `wss`.
+    pub fn tls(mut self, tls: TlsOptions) -> Self {
+        self.tls = tls;
+        self.scheme = match self.scheme {
+            Scheme::Mqtt => Scheme::Mqtts,
+            Scheme::Ws => Scheme::Wss,
+            other => other,
+        };
+        self
+    }
+
+    /// WebSocket settings (Paho's `ws_set_options`); turns WebSocket on:
+    /// `mqtt` becomes `ws`, `mqtts` becomes `wss`.
+    pub fn websocket(mut self, websocket: WsOptions) -> Self {
+        self.websocket = websocket;
+        self.scheme = match self.scheme {
+            Scheme::Mqtt => Scheme::Ws,
+            Scheme::Mqtts => Scheme::Wss,
+            other => other,
+        };
+        self
+    }
+
+    /// The TLS settings (used by `mqtts` and `wss`).
+    pub fn tls_options(&self) -> &TlsOptions {
+        &self.tls
+    }
+
+    /// The WebSocket settings (used by `ws` and `wss`).
+    pub fn websocket_options(&self) -> &WsOptions {
+        &self.websocket
+    }
+
+    /// A custom transport (an in-process pipe, a proxy ...), used whatever the scheme.
     pub fn connector(mut self, connector: Arc<dyn Connector>) -> Self {
         self.connector = Some(connector);
         self
@@ -328,14 +379,22 @@ impl ClientOptions {
         }
         match self.scheme {
             Scheme::Mqtt => Ok(Arc::new(TcpConnector::new(self))),
-            other => Err(Error::InvalidUrl(format!(
-                "{other:?} needs a TLS or WebSocket connector (see ClientOptions::connector)"
-            ))),
+            Scheme::Mqtts | Scheme::Ws | Scheme::Wss => Ok(Arc::new(LayeredConnector::new(self)?)),
         }
     }
 
-    /// The engine configuration these options describe.
-    pub(crate) fn session_config(&self) -> Result<SessionConfig, Error> {
+    /// Reconnect delay bounds (min, max).
+    pub fn reconnect_delays(&self) -> (Duration, Duration) {
+        (self.reconnect_min, self.reconnect_max)
+    }
+
+    /// Whether TCP_NODELAY is set on new sockets.
+    pub fn nodelay(&self) -> bool {
+        self.tcp_nodelay
+    }
+
+    /// The engine configuration these options describe (for adapters).
+    pub fn session_config(&self) -> Result<SessionConfig, Error> {
         let client_id = if self.client_id.is_empty() {
             generated_client_id()
         } else {

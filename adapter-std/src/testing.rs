@@ -3,6 +3,10 @@
 //!
 //! A missing `mosquitto` binary is a panic with a clear message, never a
 //! silent skip.
+//!
+//! Besides the plain listener, a broker can have TLS, mutual-TLS,
+//! WebSocket and secure WebSocket listeners ([`Listener`]), each on its own
+//! port, with certificates made at start ([`TestCerts`]).
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -16,6 +20,7 @@ pub struct BrokerConfig {
     users: Vec<(String, String)>,
     persistence: bool,
     extra: Vec<String>,
+    listeners: Vec<Listener>,
 }
 
 impl BrokerConfig {
@@ -37,6 +42,14 @@ impl BrokerConfig {
         self
     }
 
+    /// Adds a listener besides the plain one (see [`Broker::port_of`]).
+    pub fn listener(mut self, listener: Listener) -> Self {
+        if !self.listeners.contains(&listener) {
+            self.listeners.push(listener);
+        }
+        self
+    }
+
     /// Starts the broker.
     pub fn start(self) -> Broker {
         Broker::start_with(self)
@@ -50,6 +63,8 @@ pub struct Broker {
     port: u16,
     dir: PathBuf,
     config_path: PathBuf,
+    listeners: Vec<(Listener, u16)>,
+    certs: Option<TestCerts>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -80,14 +95,24 @@ impl Broker {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create broker dir");
+        let certs = config
+            .listeners
+            .iter()
+            .any(|l| l.is_tls())
+            .then(|| TestCerts::generate(&dir));
         for _ in 0..5 {
             let port = free_port();
+            let listeners: Vec<(Listener, u16)> =
+                config.listeners.iter().map(|&l| (l, free_port())).collect();
             let config_path = write_config(&dir, port, &config);
+            append_listeners(&config_path, &listeners, certs.as_ref());
             let mut broker = Broker {
                 child: None,
                 port,
                 dir: dir.clone(),
                 config_path,
+                listeners,
+                certs: certs.clone(),
             };
             broker.spawn();
             if broker.wait_ready(Duration::from_secs(5)) {
@@ -135,7 +160,8 @@ impl Broker {
                     return false;
                 }
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            let mut ports = std::iter::once(self.port).chain(self.listeners.iter().map(|l| l.1));
+            if ports.all(|port| TcpStream::connect(("127.0.0.1", port)).is_ok()) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -151,6 +177,34 @@ impl Broker {
     /// `mqtt://127.0.0.1:port`.
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// The port of an extra listener on 127.0.0.1. Panics if the broker
+    /// was not configured with it.
+    pub fn port_of(&self, listener: Listener) -> u16 {
+        self.listeners
+            .iter()
+            .find(|l| l.0 == listener)
+            .map(|l| l.1)
+            .unwrap_or_else(|| panic!("the broker has no {listener:?} listener"))
+    }
+
+    /// The URL of an extra listener: `mqtts://localhost:port` (the name
+    /// the server certificate has), `ws://127.0.0.1:port/mqtt`, ...
+    pub fn url_of(&self, listener: Listener) -> String {
+        let port = self.port_of(listener);
+        match listener {
+            Listener::WebSocket => format!("ws://127.0.0.1:{port}/mqtt"),
+            Listener::SecureWebSocket => format!("wss://localhost:{port}/mqtt"),
+            _ => format!("mqtts://localhost:{port}"),
+        }
+    }
+
+    /// The certificates of the TLS listeners. Panics if there is none.
+    pub fn certs(&self) -> &TestCerts {
+        self.certs
+            .as_ref()
+            .expect("the broker has no TLS listener, so no certificates")
     }
 
     /// The broker's log file (every packet is logged).
@@ -281,4 +335,170 @@ fn write_config(dir: &Path, port: u16, config: &BrokerConfig) -> PathBuf {
     let path = dir.join("mosquitto.conf");
     std::fs::write(&path, lines.join("\n") + "\n").expect("write config");
     path
+}
+
+/// A listener a test broker can have besides its plain MQTT one. The TLS
+/// ones use the broker's [`TestCerts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Listener {
+    /// MQTT over TLS with a certificate for `localhost` and `127.0.0.1`.
+    Tls,
+    /// MQTT over TLS that requires a client certificate from the test CA.
+    MutualTls,
+    /// MQTT over TLS with an expired certificate (otherwise valid).
+    TlsExpired,
+    /// MQTT over TLS with a certificate for [`TestCerts::OTHER_HOST`] only.
+    TlsOtherHost,
+    /// MQTT over WebSocket (any path).
+    WebSocket,
+    /// MQTT over WebSocket over TLS, with the `localhost` certificate.
+    SecureWebSocket,
+}
+
+impl Listener {
+    fn is_tls(self) -> bool {
+        !matches!(self, Self::WebSocket)
+    }
+}
+
+/// Appends the listeners' blocks: everything after a `listener` line
+/// configures that listener, so they go after the global settings.
+fn append_listeners(config_path: &Path, listeners: &[(Listener, u16)], certs: Option<&TestCerts>) {
+    let mut text = std::fs::read_to_string(config_path).expect("read config");
+    for &(listener, port) in listeners {
+        text += &format!("listener {port} 127.0.0.1\n");
+        if matches!(listener, Listener::WebSocket | Listener::SecureWebSocket) {
+            // Without it the address is ignored and every interface bound.
+            text += "protocol websockets\nsocket_domain ipv4\n";
+        }
+        if listener.is_tls() {
+            let c = certs.expect("certificates for the TLS listeners");
+            let (cert, key) = match listener {
+                Listener::TlsExpired => (&c.expired_cert, &c.expired_key),
+                Listener::TlsOtherHost => (&c.other_host_cert, &c.other_host_key),
+                _ => (&c.server_cert, &c.server_key),
+            };
+            text += &format!(
+                "cafile {}\ncertfile {}\nkeyfile {}\n",
+                c.ca.display(),
+                cert.display(),
+                key.display()
+            );
+            if listener == Listener::MutualTls {
+                text += "require_certificate true\n";
+            }
+        }
+    }
+    std::fs::write(config_path, text).expect("write config");
+}
+
+/// PEM files made with rcgen for the TLS tests: a CA, certificates it
+/// signed (valid, expired, for another name, for a client), and a second
+/// CA that signed nothing here.
+#[derive(Debug, Clone)]
+pub struct TestCerts {
+    /// The test CA's certificate: trust it to verify the servers.
+    pub ca: PathBuf,
+    /// The server certificate: DNS `localhost` and IP `127.0.0.1`.
+    pub server_cert: PathBuf,
+    /// Its key.
+    pub server_key: PathBuf,
+    /// The same names, valid from 2000-01-01 to 2001-01-01.
+    pub expired_cert: PathBuf,
+    /// Its key.
+    pub expired_key: PathBuf,
+    /// A certificate for [`TestCerts::OTHER_HOST`] only.
+    pub other_host_cert: PathBuf,
+    /// Its key.
+    pub other_host_key: PathBuf,
+    /// A client certificate (CN `mqtt-test-client`) for mutual TLS.
+    pub client_cert: PathBuf,
+    /// Its key.
+    pub client_key: PathBuf,
+    /// Another CA, which issued none of the above.
+    pub unknown_ca: PathBuf,
+    /// A client certificate issued by [`TestCerts::unknown_ca`].
+    pub untrusted_client_cert: PathBuf,
+    /// Its key.
+    pub untrusted_client_key: PathBuf,
+}
+
+impl TestCerts {
+    /// The only name in [`TestCerts::other_host_cert`].
+    pub const OTHER_HOST: &'static str = "other-host.test";
+
+    /// Writes fresh certificates and keys (ECDSA P-256) into `dir`.
+    pub fn generate(dir: &Path) -> Self {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let write = |name: &str, pem: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, pem).expect("write a test certificate");
+            path
+        };
+        let ca = |cn: &str| {
+            let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.distinguished_name.push(DnType::CommonName, cn);
+            params.key_usages = vec![
+                KeyUsagePurpose::KeyCertSign,
+                KeyUsagePurpose::CrlSign,
+                KeyUsagePurpose::DigitalSignature,
+            ];
+            let key = KeyPair::generate().expect("CA key");
+            let cert = params.self_signed(&key).expect("CA certificate");
+            (cert.pem(), Issuer::new(params, key))
+        };
+        let leaf = |issuer: &Issuer<'_, KeyPair>,
+                    names: &[&str],
+                    cn: &str,
+                    usage: ExtendedKeyUsagePurpose,
+                    expired: bool| {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let mut params = CertificateParams::new(names).expect("certificate params");
+            params.distinguished_name.push(DnType::CommonName, cn);
+            params.extended_key_usages = vec![usage];
+            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+            if expired {
+                params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+                params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+            }
+            let key = KeyPair::generate().expect("key");
+            let cert = params.signed_by(&key, issuer).expect("signed certificate");
+            (cert.pem(), key.serialize_pem())
+        };
+        let server = ExtendedKeyUsagePurpose::ServerAuth;
+        let client = ExtendedKeyUsagePurpose::ClientAuth;
+        let (ca_pem, issuer) = ca("mqtt test CA");
+        let (unknown_pem, unknown_issuer) = ca("mqtt unknown CA");
+        let local = ["localhost", "127.0.0.1"];
+        let (sc, sk) = leaf(&issuer, &local, "localhost", server.clone(), false);
+        let (ec, ek) = leaf(&issuer, &local, "localhost", server.clone(), true);
+        let (oc, ok) = leaf(
+            &issuer,
+            &[Self::OTHER_HOST],
+            Self::OTHER_HOST,
+            server,
+            false,
+        );
+        let (cc, ck) = leaf(&issuer, &[], "mqtt-test-client", client.clone(), false);
+        let (uc, uk) = leaf(&unknown_issuer, &[], "mqtt-untrusted-client", client, false);
+        Self {
+            ca: write("ca.crt", ca_pem),
+            server_cert: write("server.crt", sc),
+            server_key: write("server.key", sk),
+            expired_cert: write("expired.crt", ec),
+            expired_key: write("expired.key", ek),
+            other_host_cert: write("other-host.crt", oc),
+            other_host_key: write("other-host.key", ok),
+            client_cert: write("client.crt", cc),
+            client_key: write("client.key", ck),
+            unknown_ca: write("unknown-ca.crt", unknown_pem),
+            untrusted_client_cert: write("untrusted-client.crt", uc),
+            untrusted_client_key: write("untrusted-client.key", uk),
+        }
+    }
 }

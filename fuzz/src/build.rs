@@ -182,8 +182,7 @@ pub fn topic_filter(u: &mut Unstructured) -> Result<(TopicFilter, bool)> {
     if filter.is_empty() {
         filter.push('f');
     }
-    let shared = u.ratio(1, 4)?;
-    if shared {
+    if u.ratio(1, 4)? {
         let mut name = level(u)?;
         if name.is_empty() {
             name.push('g');
@@ -191,6 +190,8 @@ pub fn topic_filter(u: &mut Unstructured) -> Result<(TopicFilter, bool)> {
         filter = format!("$share/{name}/{filter}");
     }
     let filter = TopicFilter::new(filter).map_err(|_| Error::IncorrectFormat)?;
+    // Levels can spell `$share/...` by themselves: the parsed filter decides.
+    let shared = filter.is_shared();
     Ok((filter, shared))
 }
 

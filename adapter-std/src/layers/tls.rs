@@ -1,0 +1,835 @@
+//! TLS with rustls over caller-driven buffers, and its options.
+
+use super::{io_error, StreamLayer};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct,
+    RootCertStore, SignatureScheme,
+};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How to secure a connection with TLS (Paho's `tls_set` and
+/// `tls_insecure_set`).
+///
+/// By default the server's certificate is verified against the system's
+/// root certificates and the host name the client connects to.
+///
+/// ```no_run
+/// use adapter_std::layers::TlsOptions;
+/// use adapter_std::ClientOptions;
+///
+/// let options = ClientOptions::new("broker.example", 8883).tls(
+///     TlsOptions::new()
+///         .ca_file("/etc/mosquitto/ca.crt")
+///         .client_cert("client.crt", "client.key")
+///         .alpn(["mqtt"]),
+/// );
+/// ```
+#[derive(Clone, Debug)]
+pub struct TlsOptions {
+    ca_file: Option<PathBuf>,
+    client_cert: Option<(PathBuf, PathBuf)>,
+    alpn: Vec<Vec<u8>>,
+    server_name: Option<String>,
+    sni: bool,
+    accept_invalid_certs: bool,
+    config: Option<Arc<ClientConfig>>,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TlsOptions {
+    /// Verification against the system's roots, no client certificate, SNI on.
+    pub fn new() -> Self {
+        Self {
+            ca_file: None,
+            client_cert: None,
+            alpn: Vec::new(),
+            server_name: None,
+            sni: true,
+            accept_invalid_certs: false,
+            config: None,
+        }
+    }
+
+    /// Trusts the CA certificates of this PEM file instead of the system's
+    /// roots (Paho's `ca_certs`).
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// A client certificate (chain) and its private key, both PEM files, for
+    /// servers that require mutual TLS (Paho's `certfile` and `keyfile`).
+    pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.client_cert = Some((cert.into(), key.into()));
+        self
+    }
+
+    /// ALPN protocols to offer, most preferred first (AWS IoT on port 443
+    /// wants `x-amzn-mqtt-ca`, for example).
+    pub fn alpn<I, P>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self
+    }
+
+    /// The name to send as SNI and to verify the certificate against, when
+    /// it differs from the host connected to (an IP address, a tunnel).
+    pub fn server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
+
+    /// Whether to send the server name (SNI) in the handshake; on by default.
+    pub fn sni(mut self, enable: bool) -> Self {
+        self.sni = enable;
+        self
+    }
+
+    /// **Dangerous**: accepts any server certificate, whoever issued it,
+    /// for whatever name, expired or not (Paho's `tls_insecure_set(True)`
+    /// and more). The connection is encrypted but anyone on the path can
+    /// read and change it. For tests against self-signed brokers only.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// Uses this rustls configuration as it is; the other options except
+    /// [`TlsOptions::server_name`] are ignored.
+    pub fn rustls_config(mut self, config: Arc<ClientConfig>) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Whether certificate verification is off.
+    pub fn accepts_invalid_certs(&self) -> bool {
+        self.accept_invalid_certs && self.config.is_none()
+    }
+
+    /// The name to verify for a connection to `host`.
+    pub fn server_name_for(&self, host: &str) -> Result<ServerName<'static>, TlsError> {
+        let name = self.server_name.as_deref().unwrap_or(host);
+        ServerName::try_from(name.to_string()).map_err(|_| {
+            TlsError::config(format!(
+                "{name:?} is not a valid TLS server name (a DNS name or an IP address)"
+            ))
+        })
+    }
+
+    /// Builds the rustls configuration: reads the CA file (or the system's
+    /// roots) and the client certificate. Build it once and share it.
+    pub fn client_config(&self) -> Result<Arc<ClientConfig>, TlsError> {
+        if let Some(config) = &self.config {
+            return Ok(config.clone());
+        }
+        // An explicit provider: the process-wide default may be unset, or
+        // ambiguous when another crate enables aws-lc-rs.
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError::config(format!("TLS provider: {e}")))?;
+        let builder = if self.accept_invalid_certs {
+            log::warn!("TLS certificate verification is off (danger_accept_invalid_certs)");
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert(provider)))
+        } else {
+            builder.with_root_certificates(self.roots()?)
+        };
+        let mut config = match &self.client_cert {
+            None => builder.with_no_client_auth(),
+            Some((cert, key)) => {
+                let chain = read_certs(cert)?;
+                let key = PrivateKeyDer::from_pem_file(key)
+                    .map_err(|e| TlsError::config(format!("private key {}: {e}", key.display())))?;
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    // `openssl x509 -req` without extensions makes X.509 v1
+                    // certificates, which webpki refuses to parse.
+                    let hint = if format!("{e:?}").contains("UnsupportedCertVersion") {
+                        " (an X.509 v1 certificate: sign it as v3, with extensions)"
+                    } else {
+                        ""
+                    };
+                    TlsError::config(format!("client certificate {}: {e}{hint}", cert.display()))
+                })?
+            }
+        };
+        config.alpn_protocols = self.alpn.clone();
+        config.enable_sni = self.sni;
+        Ok(Arc::new(config))
+    }
+
+    fn roots(&self) -> Result<RootCertStore, TlsError> {
+        let mut roots = RootCertStore::empty();
+        match &self.ca_file {
+            Some(path) => {
+                for cert in read_certs(path)? {
+                    roots.add(cert).map_err(|e| {
+                        TlsError::config(format!("CA file {}: {e}", path.display()))
+                    })?;
+                }
+            }
+            None => {
+                let found = rustls_native_certs::load_native_certs();
+                for e in &found.errors {
+                    log::debug!("system root certificates: {e}");
+                }
+                let (added, _) = roots.add_parsable_certificates(found.certs);
+                if added == 0 {
+                    return Err(TlsError::config(
+                        "no system root certificates found (install ca-certificates, \
+                         or give a CA file)"
+                            .to_string(),
+                    ));
+                }
+            }
+        }
+        Ok(roots)
+    }
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| TlsError::config(format!("{}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(TlsError::config(format!(
+            "{}: no PEM certificate in the file",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+/// The verifier behind [`TlsOptions::danger_accept_invalid_certs`]: any
+/// certificate is accepted, but the handshake signatures are still checked
+/// (the server must hold the key of the certificate it sent).
+#[derive(Debug)]
+struct AcceptAnyServerCert(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyServerCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// What kind of TLS failure a [`TlsError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsErrorKind {
+    /// The server's certificate does not chain to a trusted root.
+    UnknownAuthority,
+    /// The server's certificate (or one in its chain) has expired.
+    Expired,
+    /// The server's certificate is not valid yet.
+    NotYetValid,
+    /// The server's certificate is for other names than the one connected to.
+    HostnameMismatch,
+    /// The server's certificate is unusable for another reason (revoked,
+    /// bad signature, wrong purpose ...).
+    InvalidCertificate,
+    /// The server requires a client certificate and none was configured.
+    ClientCertificateRequired,
+    /// The server refused the client certificate.
+    ClientCertificateRejected,
+    /// The server ended the handshake with another alert.
+    AlertReceived,
+    /// The peer broke the TLS protocol, or the connection ended mid-handshake.
+    Protocol,
+    /// The options cannot be used (unreadable CA file or key, invalid name ...).
+    Config,
+}
+
+/// A TLS failure, with a message that says what to check.
+#[derive(Debug, Clone)]
+pub struct TlsError {
+    kind: TlsErrorKind,
+    message: String,
+    source: Option<rustls::Error>,
+}
+
+impl std::fmt::Display for TlsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS: {}", self.message)
+    }
+}
+
+impl std::error::Error for TlsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl TlsError {
+    /// What went wrong.
+    pub fn kind(&self) -> TlsErrorKind {
+        self.kind
+    }
+
+    /// The rustls error behind it, if any.
+    pub fn rustls_error(&self) -> Option<&rustls::Error> {
+        self.source.as_ref()
+    }
+
+    pub(crate) fn config(message: String) -> Self {
+        Self {
+            kind: TlsErrorKind::Config,
+            message,
+            source: None,
+        }
+    }
+
+    pub(crate) fn protocol(message: String) -> Self {
+        Self {
+            kind: TlsErrorKind::Protocol,
+            message,
+            source: None,
+        }
+    }
+
+    /// Explains a rustls error for a connection to `server`.
+    pub fn from_rustls(error: rustls::Error, server: &str) -> Self {
+        use TlsErrorKind as K;
+        let (kind, message) = match &error {
+            rustls::Error::InvalidCertificate(cert) => match cert {
+                CertificateError::UnknownIssuer => (
+                    K::UnknownAuthority,
+                    format!(
+                        "certificate signed by an unknown authority: no trusted root issued \
+                         the certificate of {server} (give its CA file, or check the system's roots)"
+                    ),
+                ),
+                CertificateError::Expired => (
+                    K::Expired,
+                    format!("the certificate of {server} has expired"),
+                ),
+                CertificateError::ExpiredContext { time, not_after } => (
+                    K::Expired,
+                    format!(
+                        "the certificate of {server} has expired: valid until {} (Unix time), now {}",
+                        not_after.as_secs(),
+                        time.as_secs()
+                    ),
+                ),
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => (
+                    K::NotYetValid,
+                    format!(
+                        "the certificate of {server} is not valid yet (check the clock)"
+                    ),
+                ),
+                CertificateError::NotValidForName => (
+                    K::HostnameMismatch,
+                    format!("hostname mismatch: the certificate is not valid for {server}"),
+                ),
+                CertificateError::NotValidForNameContext { expected, presented } => (
+                    K::HostnameMismatch,
+                    format!(
+                        "hostname mismatch: the certificate is valid for {}, not for {}",
+                        if presented.is_empty() {
+                            "no name".to_string()
+                        } else {
+                            presented.join(", ")
+                        },
+                        expected.to_str()
+                    ),
+                ),
+                other => (
+                    K::InvalidCertificate,
+                    format!("the certificate of {server} is invalid: {other:?}"),
+                ),
+            },
+            rustls::Error::AlertReceived(alert) => match alert {
+                AlertDescription::CertificateRequired => (
+                    K::ClientCertificateRequired,
+                    format!("{server} requires a client certificate (give a certificate and key)"),
+                ),
+                AlertDescription::BadCertificate
+                | AlertDescription::UnsupportedCertificate
+                | AlertDescription::CertificateRevoked
+                | AlertDescription::CertificateExpired
+                | AlertDescription::CertificateUnknown
+                | AlertDescription::UnknownCA => (
+                    K::ClientCertificateRejected,
+                    format!("{server} rejected the client certificate (alert {alert:?})"),
+                ),
+                AlertDescription::HandshakeFailure => (
+                    K::AlertReceived,
+                    format!(
+                        "{server} ended the handshake (handshake_failure: no common cipher or \
+                         version, or a client certificate is required)"
+                    ),
+                ),
+                other => (
+                    K::AlertReceived,
+                    format!("{server} sent the alert {other:?}"),
+                ),
+            },
+            other => (K::Protocol, format!("with {server}: {other}")),
+        };
+        Self {
+            kind,
+            message,
+            source: Some(error),
+        }
+    }
+
+    fn into_io(self) -> io::Error {
+        let kind = match self.kind {
+            TlsErrorKind::Config => io::ErrorKind::InvalidInput,
+            _ => io::ErrorKind::InvalidData,
+        };
+        io_error(kind, self)
+    }
+}
+
+/// TLS client side over caller-driven buffers.
+pub struct TlsLayer {
+    conn: ClientConnection,
+    /// For error messages.
+    server: String,
+    plaintext: Vec<u8>,
+    closed: bool,
+}
+
+impl std::fmt::Debug for TlsLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsLayer")
+            .field("server", &self.server)
+            .field("handshaking", &self.conn.is_handshaking())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsLayer {
+    /// A client connection to `server_name`; the ClientHello is ready in
+    /// [`StreamLayer::take_wire`].
+    pub fn new(
+        config: Arc<ClientConfig>,
+        server_name: ServerName<'static>,
+    ) -> Result<Self, TlsError> {
+        let server = server_name.to_str().into_owned();
+        let mut conn = ClientConnection::new(config, server_name)
+            .map_err(|e| TlsError::from_rustls(e, &server))?;
+        // The caller drains the output after every write, so rustls need
+        // not push back; plaintext written during the handshake waits here.
+        conn.set_buffer_limit(None);
+        Ok(Self {
+            conn,
+            server,
+            plaintext: Vec::new(),
+            closed: false,
+        })
+    }
+
+    /// The rustls connection: negotiated version, cipher suite, ALPN
+    /// protocol, the server's certificates.
+    pub fn connection(&self) -> &ClientConnection {
+        &self.conn
+    }
+
+    fn drain_plaintext(&mut self) -> io::Result<()> {
+        match self.conn.reader().read_to_end(&mut self.plaintext) {
+            // A clean close_notify.
+            Ok(_) => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl StreamLayer for TlsLayer {
+    fn name(&self) -> &'static str {
+        "tls"
+    }
+
+    fn read_wire(&mut self, wire: &[u8]) -> io::Result<()> {
+        let mut rest = wire;
+        while !rest.is_empty() {
+            let n = self.conn.read_tls(&mut rest)?;
+            if let Err(e) = self.conn.process_new_packets() {
+                return Err(TlsError::from_rustls(e, &self.server).into_io());
+            }
+            self.drain_plaintext()?;
+            if n == 0 {
+                // After close_notify rustls reads nothing more.
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_eof(&mut self) -> io::Result<()> {
+        if self.conn.is_handshaking() {
+            return Err(TlsError::protocol(format!(
+                "{} closed the connection during the TLS handshake (is it a TLS listener?)",
+                self.server
+            ))
+            .into_io());
+        }
+        // A missing close_notify is tolerated: MQTT's own framing tells a
+        // truncated packet from a complete one.
+        Ok(())
+    }
+
+    fn take_plaintext(&mut self, out: &mut Vec<u8>) {
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.plaintext);
+        } else {
+            out.append(&mut self.plaintext);
+        }
+    }
+
+    fn write_plaintext(&mut self, data: &[u8]) -> io::Result<()> {
+        self.conn.writer().write_all(data)
+    }
+
+    fn take_wire(&mut self, out: &mut Vec<u8>) {
+        while self.conn.wants_write() {
+            match self.conn.write_tls(out) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    fn wants_write(&self) -> bool {
+        self.conn.wants_write()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    fn close(&mut self) {
+        self.conn.send_close_notify();
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use crate::testing::TestCerts;
+    use rustls::ServerConnection;
+
+    struct Pki {
+        _dir: tempdir::Dir,
+        certs: TestCerts,
+    }
+
+    mod tempdir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn pki(tag: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("tls-layer-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let certs = TestCerts::generate(&dir);
+        Pki {
+            _dir: tempdir::Dir(dir),
+            certs,
+        }
+    }
+
+    fn server(
+        cert: &Path,
+        key: &Path,
+        alpn: &[&[u8]],
+        client_ca: Option<&Path>,
+    ) -> ServerConnection {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = match client_ca {
+            None => builder.with_no_client_auth(),
+            Some(ca) => {
+                let mut roots = RootCertStore::empty();
+                for c in read_certs(ca).unwrap() {
+                    roots.add(c).unwrap();
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    Arc::new(rustls::crypto::ring::default_provider()),
+                )
+                .build()
+                .unwrap();
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let mut config = builder
+            .with_single_cert(
+                read_certs(cert).unwrap(),
+                PrivateKeyDer::from_pem_file(key).unwrap(),
+            )
+            .unwrap();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        ServerConnection::new(Arc::new(config)).unwrap()
+    }
+
+    /// Moves bytes both ways until neither side has anything to send;
+    /// the first error of the client is returned.
+    fn pump(client: &mut TlsLayer, server: &mut ServerConnection) -> io::Result<()> {
+        for _ in 0..20 {
+            let mut wire = Vec::new();
+            client.take_wire(&mut wire);
+            let mut moved = !wire.is_empty();
+            let mut rest = wire.as_slice();
+            while !rest.is_empty() {
+                server.read_tls(&mut rest).unwrap();
+                if server.process_new_packets().is_err() {
+                    break;
+                }
+            }
+            let mut back = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut back).unwrap();
+            }
+            moved |= !back.is_empty();
+            if !back.is_empty() {
+                client.read_wire(&back)?;
+            }
+            if !moved {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn server_plaintext(server: &mut ServerConnection) -> Vec<u8> {
+        let mut got = Vec::new();
+        let _ = server.reader().read_to_end(&mut got);
+        got
+    }
+
+    #[test]
+    fn handshake_sni_alpn_and_data_both_ways() {
+        let p = pki("ok");
+        let options = TlsOptions::new()
+            .ca_file(&p.certs.ca)
+            .alpn(["mqtt", "x-other"]);
+        let mut client = TlsLayer::new(
+            options.client_config().unwrap(),
+            options.server_name_for("localhost").unwrap(),
+        )
+        .unwrap();
+        let mut server = server(&p.certs.server_cert, &p.certs.server_key, &[b"mqtt"], None);
+        // Plaintext written before the handshake waits for it.
+        client.write_plaintext(b"\x10early").unwrap();
+        assert!(client.is_handshaking());
+        pump(&mut client, &mut server).unwrap();
+        assert!(!client.is_handshaking());
+        assert_eq!(server.server_name(), Some("localhost"));
+        assert_eq!(client.connection().alpn_protocol(), Some(&b"mqtt"[..]));
+        assert_eq!(server_plaintext(&mut server), b"\x10early");
+
+        server.writer().write_all(b"\x20\x02\x00\x00").unwrap();
+        pump(&mut client, &mut server).unwrap();
+        let mut got = Vec::new();
+        client.take_plaintext(&mut got);
+        assert_eq!(got, b"\x20\x02\x00\x00");
+
+        // close_notify from the server ends the stream cleanly.
+        server.send_close_notify();
+        pump(&mut client, &mut server).unwrap();
+        assert!(client.is_closed());
+    }
+
+    #[test]
+    fn sni_can_be_turned_off_and_the_name_overridden() {
+        let p = pki("sni");
+        let options = TlsOptions::new()
+            .ca_file(&p.certs.ca)
+            .server_name("localhost")
+            .sni(false);
+        // Connecting "to 10.0.0.1" while verifying the name localhost.
+        let mut client = TlsLayer::new(
+            options.client_config().unwrap(),
+            options.server_name_for("10.0.0.1").unwrap(),
+        )
+        .unwrap();
+        let mut server = server(&p.certs.server_cert, &p.certs.server_key, &[], None);
+        pump(&mut client, &mut server).unwrap();
+        assert!(!client.is_handshaking());
+        assert_eq!(server.server_name(), None);
+    }
+
+    fn refused(options: TlsOptions, host: &str, cert: &Path, key: &Path) -> TlsError {
+        let mut client = TlsLayer::new(
+            options.client_config().unwrap(),
+            options.server_name_for(host).unwrap(),
+        )
+        .unwrap();
+        let mut server = server(cert, key, &[], None);
+        let e = pump(&mut client, &mut server).expect_err("the handshake must fail");
+        e.into_inner()
+            .and_then(|e| e.downcast::<TlsError>().ok())
+            .map(|e| *e)
+            .expect("a TlsError")
+    }
+
+    #[test]
+    fn verification_failures_have_their_own_kind_and_message() {
+        let p = pki("fail");
+        let c = &p.certs;
+        let e = refused(
+            TlsOptions::new().ca_file(&c.unknown_ca),
+            "localhost",
+            &c.server_cert,
+            &c.server_key,
+        );
+        assert_eq!(e.kind(), TlsErrorKind::UnknownAuthority, "{e}");
+        assert!(
+            e.to_string()
+                .contains("certificate signed by an unknown authority"),
+            "{e}"
+        );
+        let e = refused(
+            TlsOptions::new().ca_file(&c.ca),
+            "localhost",
+            &c.expired_cert,
+            &c.expired_key,
+        );
+        assert_eq!(e.kind(), TlsErrorKind::Expired, "{e}");
+        assert!(e.to_string().contains("expired"), "{e}");
+        let e = refused(
+            TlsOptions::new().ca_file(&c.ca),
+            "127.0.0.1",
+            &c.other_host_cert,
+            &c.other_host_key,
+        );
+        assert_eq!(e.kind(), TlsErrorKind::HostnameMismatch, "{e}");
+        assert!(e.to_string().contains("hostname mismatch"), "{e}");
+        assert!(e.to_string().contains(TestCerts::OTHER_HOST), "{e}");
+    }
+
+    #[test]
+    fn danger_accept_invalid_certs_accepts_them_all() {
+        let p = pki("danger");
+        let c = &p.certs;
+        for (cert, key) in [
+            (&c.expired_cert, &c.expired_key),
+            (&c.other_host_cert, &c.other_host_key),
+        ] {
+            let options = TlsOptions::new().danger_accept_invalid_certs(true);
+            assert!(options.accepts_invalid_certs());
+            let mut client = TlsLayer::new(
+                options.client_config().unwrap(),
+                options.server_name_for("127.0.0.1").unwrap(),
+            )
+            .unwrap();
+            let mut server = server(cert, key, &[], None);
+            pump(&mut client, &mut server).unwrap();
+            assert!(!client.is_handshaking());
+        }
+    }
+
+    #[test]
+    fn client_certificate_is_presented_for_mutual_tls() {
+        let p = pki("mtls");
+        let c = &p.certs;
+        let options = TlsOptions::new()
+            .ca_file(&c.ca)
+            .client_cert(&c.client_cert, &c.client_key);
+        let mut client = TlsLayer::new(
+            options.client_config().unwrap(),
+            options.server_name_for("localhost").unwrap(),
+        )
+        .unwrap();
+        let mut server = server(&c.server_cert, &c.server_key, &[], Some(&c.ca));
+        client.write_plaintext(b"hello").unwrap();
+        pump(&mut client, &mut server).unwrap();
+        assert!(server.peer_certificates().is_some_and(|c| c.len() == 1));
+        assert_eq!(server_plaintext(&mut server), b"hello");
+    }
+
+    #[test]
+    fn unreadable_files_are_config_errors() {
+        let e = TlsOptions::new()
+            .ca_file("/nonexistent/ca.pem")
+            .client_config()
+            .unwrap_err();
+        assert_eq!(e.kind(), TlsErrorKind::Config);
+        assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
+        let e = TlsOptions::new().server_name_for("bad name!").unwrap_err();
+        assert_eq!(e.kind(), TlsErrorKind::Config);
+    }
+
+    #[test]
+    fn eof_during_the_handshake_is_an_error() {
+        let options = TlsOptions::new().danger_accept_invalid_certs(true);
+        let mut client = TlsLayer::new(
+            options.client_config().unwrap(),
+            options.server_name_for("localhost").unwrap(),
+        )
+        .unwrap();
+        let e = client.read_eof().unwrap_err();
+        assert!(e.to_string().contains("during the TLS handshake"), "{e}");
+    }
+}
