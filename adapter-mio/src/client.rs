@@ -1,21 +1,15 @@
 //! One MQTT client over a non-blocking socket, driven by the caller's loop
 //! with Paho's external-loop calls.
 
-use adapter_std::{
-    Backoff, Callbacks, ClientOptions, Completion, ConnectInfo, Error, Message, MessageHandle,
-    PublishOutcome,
-};
+use adapter_std::{Backoff, Callbacks, ClientOptions, Completions, Error, MessageHandle};
 use bytes::{Buf, Bytes, BytesMut};
 use mio::net::TcpStream;
 use mqtt_proto::{
-    AckProperties, AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
+    AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
     SubscribeProperties, Subscription, TopicFilter, TopicName, UnsubscribeProperties,
 };
-use mqtt_session::{
-    AckToken, Disconnection, Event, MessageId, OutboundMessage, Session, SessionState,
-};
+use mqtt_session::{AckToken, Disconnection, Event, OutboundMessage, Session, SessionState};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::ToSocketAddrs;
 use std::os::fd::{AsRawFd, RawFd};
@@ -39,7 +33,11 @@ pub enum SocketEvent {
 type SocketCallback = Arc<dyn Fn(&MqttClient, SocketEvent) + Send + Sync>;
 
 struct State {
-    options: ClientOptions,
+    /// Only what opening a socket needs: the whole `ClientOptions` is
+    /// 768 bytes, kept by each of possibly thousands of clients.
+    host: Box<str>,
+    port: u16,
+    nodelay: bool,
     session: Session,
     socket: Option<TcpStream>,
     /// The non-blocking connect has not been confirmed yet.
@@ -47,7 +45,7 @@ struct State {
     /// Bytes the engine produced that the socket has not taken yet.
     out: BytesMut,
     write_interest: bool,
-    completions: HashMap<MessageId, Arc<Completion>>,
+    completions: Completions,
     /// `connect` / `connect_async` was called and `disconnect` was not.
     wanted: bool,
     reconnect_at: Option<Instant>,
@@ -140,13 +138,15 @@ impl MqttClient {
         let (min, max) = options.reconnect_delays();
         Ok(Self {
             state: RefCell::new(State {
-                options,
+                host: options.host().into(),
+                port: options.port(),
+                nodelay: options.nodelay(),
                 session,
                 socket: None,
                 tcp_pending: false,
                 out: BytesMut::new(),
                 write_interest: false,
-                completions: HashMap::new(),
+                completions: Completions::default(),
                 wanted: false,
                 reconnect_at: None,
                 backoff: Backoff::new(min, max),
@@ -308,17 +308,12 @@ impl MqttClient {
         if st.socket.is_some() {
             return Ok(());
         }
-        let (host, port, nodelay) = (
-            st.options.host().to_string(),
-            st.options.port(),
-            st.options.nodelay(),
-        );
-        let addr = (host.as_str(), port)
+        let addr = (&*st.host, st.port)
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| Error::from(io::Error::new(io::ErrorKind::NotFound, "no address")))?;
         let socket = TcpStream::connect(addr)?;
-        socket.set_nodelay(nodelay)?;
+        socket.set_nodelay(st.nodelay)?;
         let now = Instant::now();
         st.session.connect(now)?;
         let fd = socket.as_raw_fd();
@@ -392,12 +387,10 @@ impl MqttClient {
 
     /// Publishes a message with 5.0 properties.
     pub fn publish_message(&self, message: OutboundMessage) -> Result<MessageHandle, Error> {
-        let completion = Arc::new(Completion::default());
-        let id = {
+        let (id, completion) = {
             let mut st = self.state.borrow_mut();
             let id = st.session.publish(Instant::now(), message)?;
-            st.completions.insert(id, completion.clone());
-            id
+            (id, st.completions.track(id))
         };
         self.after();
         Ok(MessageHandle::new(id, completion, None))
@@ -456,82 +449,11 @@ impl MqttClient {
 
     // ---- callbacks (as adapter-std's Client) ----
 
-    fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks<MqttClient>)) {
+    pub(crate) fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks<MqttClient>)) {
         let mut slot = self.callbacks.borrow_mut();
         let mut next = Callbacks::clone(&slot);
         f(&mut next);
         *slot = Arc::new(next);
-    }
-
-    /// Called when a CONNACK accepts a connection (also after each reconnect).
-    pub fn on_connect(&self, f: impl Fn(&MqttClient, &ConnectInfo) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_connect = Some(Arc::new(f)));
-    }
-
-    /// Called when the socket cannot be opened.
-    pub fn on_connect_fail(&self, f: impl Fn(&MqttClient, &Error) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_connect_fail = Some(Arc::new(f)));
-    }
-
-    /// Called when a connection ends.
-    pub fn on_disconnect(&self, f: impl Fn(&MqttClient, &Disconnection) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_disconnect = Some(Arc::new(f)));
-    }
-
-    /// Called for each message no per-filter callback matched.
-    pub fn on_message(&self, f: impl Fn(&MqttClient, &Message) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_message = Some(Arc::new(f)));
-    }
-
-    /// Called when an outbound message is done or failed.
-    pub fn on_publish(
-        &self,
-        f: impl Fn(&MqttClient, MessageId, &PublishOutcome) + Send + Sync + 'static,
-    ) {
-        self.set_callbacks(|c| c.on_publish = Some(Arc::new(f)));
-    }
-
-    /// Called with each SUBACK.
-    pub fn on_subscribe(
-        &self,
-        f: impl Fn(&MqttClient, PacketId, &[ReasonCode], &AckProperties) + Send + Sync + 'static,
-    ) {
-        self.set_callbacks(|c| c.on_subscribe = Some(Arc::new(f)));
-    }
-
-    /// Called with each UNSUBACK.
-    pub fn on_unsubscribe(
-        &self,
-        f: impl Fn(&MqttClient, PacketId, &[ReasonCode], &AckProperties) + Send + Sync + 'static,
-    ) {
-        self.set_callbacks(|c| c.on_unsubscribe = Some(Arc::new(f)));
-    }
-
-    /// Called with the client's log lines (also sent to the `log` crate).
-    pub fn on_log(&self, f: impl Fn(&MqttClient, log::Level, &str) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_log = Some(Arc::new(f)));
-    }
-
-    /// Routes messages matching `filter` to `f` instead of on_message.
-    pub fn message_callback_add(
-        &self,
-        filter: &str,
-        f: impl Fn(&MqttClient, &Message) + Send + Sync + 'static,
-    ) -> Result<(), Error> {
-        let filter = TopicFilter::new(filter)?;
-        let f: adapter_std::MessageCallback<MqttClient> = Arc::new(f);
-        self.set_callbacks(|c| {
-            c.by_filter.insert(filter, f);
-        });
-        Ok(())
-    }
-
-    /// Removes the per-filter callback of `filter`; whether there was one.
-    pub fn message_callback_remove(&self, filter: &str) -> Result<bool, Error> {
-        let filter = TopicFilter::new(filter)?;
-        let mut removed = false;
-        self.set_callbacks(|c| removed = c.by_filter.remove(&filter).is_some());
-        Ok(removed)
     }
 
     /// Called on every socket change (Paho's on_socket_open, on_socket_close,
@@ -585,27 +507,8 @@ impl MqttClient {
             let mut completed = Vec::new();
             let mut close = false;
             for e in &events {
+                completed.extend(st.completions.settle(e));
                 match e {
-                    Event::Published {
-                        id,
-                        packet_id,
-                        reason,
-                        properties,
-                        ..
-                    } => {
-                        if let Some(c) = st.completions.remove(id) {
-                            let outcome = PublishOutcome::Delivered {
-                                reason: *reason,
-                                properties: properties.clone(),
-                            };
-                            completed.push((c, *packet_id, outcome));
-                        }
-                    }
-                    Event::PublishFailed { id, failure } => {
-                        if let Some(c) = st.completions.remove(id) {
-                            completed.push((c, None, PublishOutcome::Failed(failure.clone())));
-                        }
-                    }
                     Event::Connected { .. } => {
                         st.backoff.reset();
                         st.reconnect_at = None;
@@ -638,25 +541,9 @@ impl MqttClient {
                 // Handed to a transport that is gone: they did leave us, as far
                 // as QoS 0 goes (at most once), so complete them now.
                 st.written_total = st.queued_total;
-                events.extend(st.unwritten_qos0.drain(..).map(|(_, e)| e));
-                for e in &events {
-                    if let Event::Published {
-                        id,
-                        packet_id,
-                        reason,
-                        properties,
-                        ..
-                    } = e
-                    {
-                        if let Some(c) = st.completions.remove(id) {
-                            let outcome = PublishOutcome::Delivered {
-                                reason: *reason,
-                                properties: properties.clone(),
-                            };
-                            completed.push((c, *packet_id, outcome));
-                        }
-                    }
-                }
+                let flushed: Vec<Event> = st.unwritten_qos0.drain(..).map(|(_, e)| e).collect();
+                completed.extend(flushed.iter().filter_map(|e| st.completions.settle(e)));
+                events.extend(flushed);
             }
             // Interest in writability follows whether bytes wait.
             if let Some(fd) = st.socket.as_ref().map(|s| s.as_raw_fd()) {
@@ -670,9 +557,21 @@ impl MqttClient {
                     });
                 }
             }
-            if st.out.is_empty() && st.out.capacity() > 4096 {
-                // An idle client keeps no large buffer.
+            if st.out.is_empty() {
+                // An idle client keeps no buffer: with thousands of clients
+                // on a thread, buffers kept after a burst (an emptied
+                // `BytesMut` still holds its allocation, a drained map or
+                // queue its capacity) would be most of their memory. A busy
+                // client allocates again per burst, which costs far less
+                // than the write it does anyway.
                 st.out = BytesMut::new();
+                st.session.release_idle_buffers();
+                if st.completions.is_empty() {
+                    st.completions = Completions::default();
+                }
+                if st.unwritten_qos0.is_empty() {
+                    st.unwritten_qos0 = std::collections::VecDeque::new();
+                }
             }
             // With a socket callback the events go to it; without one they
             // wait for `take_socket_events` (the Driver's way).
@@ -683,8 +582,8 @@ impl MqttClient {
             };
             (events, socket_events, completed)
         };
-        for (c, packet_id, outcome) in completed {
-            c.complete(packet_id, outcome);
+        for settled in completed {
+            settled.deliver();
         }
         if !socket_events.is_empty() {
             let cb = self.socket_callback.borrow().clone();
@@ -760,3 +659,5 @@ mod tests {
         is_send::<super::MqttClient>();
     }
 }
+
+adapter_std::callback_setters!(MqttClient);

@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 pub struct ClientId(usize);
 
 struct Slot {
-    client: MqttClient,
+    /// Boxed: a slot is then a few words, so the spare capacity of the
+    /// slot vector (up to half of it after a doubling) costs little per
+    /// client, where an inline client (over a kilobyte) would not.
+    client: Box<MqttClient>,
     fd: Option<RawFd>,
     deadline: Option<Instant>,
     /// Still readable after its read budget ran out.
@@ -76,7 +79,7 @@ impl Driver {
     /// `connect_async`); its socket and timers are managed from now on.
     pub fn add(&mut self, client: MqttClient) -> ClientId {
         let slot = Slot {
-            client,
+            client: Box::new(client),
             fd: None,
             deadline: None,
             backlog: false,
@@ -104,14 +107,14 @@ impl Driver {
         }
         self.free.push(id.0);
         self.live -= 1;
-        Some(slot.client)
+        Some(*slot.client)
     }
 
     /// The client `id`. Commands on it (publish, subscribe ...) take effect
     /// at once; call [`Driver::touch`] afterwards if its socket or deadline
     /// may have changed (connect, disconnect), or let the next `run_once` see it.
     pub fn client(&self, id: ClientId) -> Option<&MqttClient> {
-        self.slots.get(id.0)?.as_ref().map(|s| &s.client)
+        self.slots.get(id.0)?.as_ref().map(|s| &*s.client)
     }
 
     /// Re-reads a client's socket and deadline after commands on it.

@@ -1,19 +1,18 @@
 //! The client handle and its commands.
 
 use crate::backoff::Backoff;
-use crate::callbacks::{Callbacks, ConnectInfo, Message, MessageCallback, PublishOutcome};
+use crate::callbacks::{Callbacks, ConnectInfo};
 use crate::error::Error;
-use crate::handle::{Completion, MessageHandle, PacketIdLookup};
+use crate::handle::{Completions, MessageHandle, PacketIdLookup};
 use crate::options::ClientOptions;
 use crate::transport::{Connector, Link};
 use bytes::Bytes;
 use mqtt_proto::ConnAckProperties;
 use mqtt_proto::{
-    AckProperties, AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
+    AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
     SubscribeProperties, Subscription, TopicFilter, TopicName, UnsubscribeProperties,
 };
-use mqtt_session::{AckToken, Disconnection, MessageId, OutboundMessage, Session, SessionState};
-use std::collections::HashMap;
+use mqtt_session::{AckToken, MessageId, OutboundMessage, Session, SessionState};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -46,7 +45,7 @@ pub(crate) struct Core {
     pub backoff: Backoff,
     /// The outcome of the latest CONNACK, for `connect` waiting on it.
     pub connack: Option<Result<ConnectInfo, Error>>,
-    pub completions: HashMap<MessageId, Arc<Completion>>,
+    pub completions: Completions,
     /// Whether any connection was ever accepted (for retry_first_connection).
     pub ever_connected: bool,
 }
@@ -282,7 +281,7 @@ impl Client {
                     reconnect_at: None,
                     backoff,
                     connack: None,
-                    completions: HashMap::new(),
+                    completions: Completions::default(),
                     ever_connected: false,
                 }),
                 connack_cv: Condvar::new(),
@@ -453,10 +452,9 @@ impl Client {
     /// Publishes a message with 5.0 properties (user properties, response
     /// topic, correlation data, message expiry ...).
     pub fn publish_message(&self, message: OutboundMessage) -> Result<MessageHandle, Error> {
-        let completion = Arc::new(Completion::default());
         let mut core = self.inner.lock_core();
         let id = core.session.publish(Instant::now(), message)?;
-        core.completions.insert(id, completion.clone());
+        let completion = core.completions.track(id);
         self.inner.flush(core);
         Ok(MessageHandle {
             id,
@@ -536,7 +534,7 @@ impl Client {
 
     /// Callbacks are replaced copy-on-write: dispatch clones one `Arc`, and
     /// a callback may change callbacks while others run.
-    fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks<Client>)) {
+    pub(crate) fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks<Client>)) {
         let mut slot = self
             .inner
             .callbacks
@@ -546,88 +544,6 @@ impl Client {
         f(&mut next);
         *slot = Arc::new(next);
     }
-    /// Called when a CONNACK accepts a connection (also after every
-    /// automatic reconnect, so subscriptions made here are renewed).
-    pub fn on_connect(&self, f: impl Fn(&Client, &ConnectInfo) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_connect = Some(Arc::new(f)));
-    }
-
-    /// Called when the transport cannot be opened in loop_forever / loop_start.
-    pub fn on_connect_fail(&self, f: impl Fn(&Client, &Error) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_connect_fail = Some(Arc::new(f)));
-    }
-
-    /// Called when a connection ends, with why (refused, lost, server DISCONNECT, ours ...).
-    pub fn on_disconnect(&self, f: impl Fn(&Client, &Disconnection) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_disconnect = Some(Arc::new(f)));
-    }
-
-    /// Called for each message no per-filter callback matched.
-    pub fn on_message(&self, f: impl Fn(&Client, &Message) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_message = Some(Arc::new(f)));
-    }
-
-    /// Called when an outbound message is done (QoS 0 sent, QoS 1 PUBACK, QoS 2 PUBCOMP) or failed.
-    pub fn on_publish(
-        &self,
-        f: impl Fn(&Client, MessageId, &PublishOutcome) + Send + Sync + 'static,
-    ) {
-        self.set_callbacks(|c| c.on_publish = Some(Arc::new(f)));
-    }
-
-    /// Called with each SUBACK: granted QoS or failure per filter.
-    pub fn on_subscribe(
-        &self,
-        f: impl Fn(&Client, PacketId, &[ReasonCode], &AckProperties) + Send + Sync + 'static,
-    ) {
-        self.set_callbacks(|c| c.on_subscribe = Some(Arc::new(f)));
-    }
-
-    /// Called with each UNSUBACK.
-    pub fn on_unsubscribe(
-        &self,
-        f: impl Fn(&Client, PacketId, &[ReasonCode], &AckProperties) + Send + Sync + 'static,
-    ) {
-        self.set_callbacks(|c| c.on_unsubscribe = Some(Arc::new(f)));
-    }
-
-    /// Called with each AUTH from the broker (5.0 enhanced authentication).
-    pub fn on_auth(
-        &self,
-        f: impl Fn(&Client, ReasonCode, &AuthProperties) + Send + Sync + 'static,
-    ) {
-        self.set_callbacks(|c| c.on_auth = Some(Arc::new(f)));
-    }
-
-    /// Called with the client's log lines (they also go to the `log` crate).
-    pub fn on_log(&self, f: impl Fn(&Client, log::Level, &str) + Send + Sync + 'static) {
-        self.set_callbacks(|c| c.on_log = Some(Arc::new(f)));
-    }
-
-    /// Routes messages matching `filter` to `f` instead of on_message. A
-    /// message goes to every matching per-filter callback. Adding a filter
-    /// again replaces its callback.
-    pub fn message_callback_add(
-        &self,
-        filter: &str,
-        f: impl Fn(&Client, &Message) + Send + Sync + 'static,
-    ) -> Result<(), Error> {
-        let filter = TopicFilter::new(filter)?;
-        let f: MessageCallback<Client> = Arc::new(f);
-        self.set_callbacks(|c| {
-            c.by_filter.insert(filter, f);
-        });
-        Ok(())
-    }
-
-    /// Removes the per-filter callback of `filter`; whether there was one.
-    pub fn message_callback_remove(&self, filter: &str) -> Result<bool, Error> {
-        let filter = TopicFilter::new(filter)?;
-        let mut removed = false;
-        self.set_callbacks(|c| removed = c.by_filter.remove(&filter).is_some());
-        Ok(removed)
-    }
-
     pub(crate) fn callbacks(&self) -> Arc<Callbacks<Client>> {
         self.inner
             .callbacks
@@ -654,3 +570,5 @@ mod tests {
         is::<super::Client>();
     }
 }
+
+crate::callback_setters!(Client);

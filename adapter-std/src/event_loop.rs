@@ -1,7 +1,7 @@
 //! The network loop: Paho's `loop`, `loop_forever`, `loop_start` and
 //! `loop_stop`, automatic reconnection, and callback dispatch.
 
-use crate::callbacks::{ConnectInfo, PublishOutcome};
+use crate::callbacks::ConnectInfo;
 use crate::client::{Client, LoopMsg};
 use crate::error::Error;
 use mqtt_proto::ReasonCode;
@@ -76,27 +76,8 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
     let mut completed = Vec::new();
     let mut close_after_flush = None;
     for e in &events {
+        completed.extend(core.completions.settle(e));
         match e {
-            Event::Published {
-                id,
-                packet_id,
-                reason,
-                properties,
-                ..
-            } => {
-                if let Some(c) = core.completions.remove(id) {
-                    let outcome = PublishOutcome::Delivered {
-                        reason: *reason,
-                        properties: properties.clone(),
-                    };
-                    completed.push((c, *packet_id, outcome));
-                }
-            }
-            Event::PublishFailed { id, failure } => {
-                if let Some(c) = core.completions.remove(id) {
-                    completed.push((c, None, PublishOutcome::Failed(failure.clone())));
-                }
-            }
             Event::Connected {
                 session_present,
                 properties,
@@ -133,8 +114,8 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
     if let Some(shutdown) = close_after_flush {
         shutdown();
     }
-    for (c, packet_id, outcome) in completed {
-        c.complete(packet_id, outcome);
+    for settled in completed {
+        settled.deliver();
     }
     client.callbacks().dispatch(client, events);
     running && !inner.stop.load(Ordering::Acquire)

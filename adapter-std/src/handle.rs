@@ -135,3 +135,69 @@ impl MessageHandle {
         }
     }
 }
+
+/// The messages whose handles wait for an outcome, keyed by message id:
+/// what every adapter does with Published / PublishFailed events.
+#[derive(Debug, Default)]
+pub struct Completions {
+    waiting: std::collections::HashMap<MessageId, Arc<Completion>>,
+}
+
+/// A completion decided by an event, to be delivered once no lock is held.
+#[derive(Debug)]
+pub struct Settled {
+    completion: Arc<Completion>,
+    packet_id: Option<PacketId>,
+    outcome: PublishOutcome,
+}
+
+impl Settled {
+    /// Records the outcome and wakes the waiters.
+    pub fn deliver(self) {
+        self.completion.complete(self.packet_id, self.outcome);
+    }
+}
+
+impl Completions {
+    /// Whether no handle waits.
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// Starts waiting for message `id`; the returned completion goes into its handle.
+    pub fn track(&mut self, id: MessageId) -> Arc<Completion> {
+        let c = Arc::new(Completion::default());
+        self.waiting.insert(id, c.clone());
+        c
+    }
+
+    /// The completions `event` decides, if any.
+    pub fn settle(&mut self, event: &mqtt_session::Event) -> Option<Settled> {
+        use mqtt_session::Event;
+        let (id, packet_id, outcome) = match event {
+            Event::Published {
+                id,
+                packet_id,
+                reason,
+                properties,
+                ..
+            } => (
+                id,
+                *packet_id,
+                PublishOutcome::Delivered {
+                    reason: *reason,
+                    properties: properties.clone(),
+                },
+            ),
+            Event::PublishFailed { id, failure } => {
+                (id, None, PublishOutcome::Failed(failure.clone()))
+            }
+            _ => return None,
+        };
+        self.waiting.remove(id).map(|completion| Settled {
+            completion,
+            packet_id,
+            outcome,
+        })
+    }
+}

@@ -38,16 +38,22 @@ mod handle;
 pub mod helpers;
 pub mod layers;
 mod options;
+mod setters;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
 mod url;
 
+#[doc(hidden)]
+pub use log as __log;
+/// The codec crate, re-exported so users and macros name one version of it.
+pub use mqtt_proto;
+
 pub use backoff::Backoff;
 pub use callbacks::{Callbacks, ConnectInfo, Message, MessageCallback, PublishOutcome};
 pub use client::Client;
 pub use error::Error;
-pub use handle::{Completion, MessageHandle, PacketIdLookup};
+pub use handle::{Completion, Completions, MessageHandle, PacketIdLookup, Settled};
 pub use layers::{LayeredConnector, TlsOptions, WsOptions};
 pub use options::{ClientOptions, Will};
 pub use transport::{Connector, Link, TcpConnector};

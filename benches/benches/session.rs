@@ -41,15 +41,33 @@
 //! client is measured both ways: `theirs-store` is the same guarantee as
 //! ours, `theirs` is their cheapest (messages lost if the connection drops).
 //!
+//! Work their API imposes and the benchmark leaves in: the `Publish`
+//! builder copies the topic into a new allocation per message (default
+//! features, no small-string optimization), `checked_send` and `recv` return
+//! a new `Vec` of events per call and `to_buffers` a `Vec` of slices. Work
+//! ours imposes: events and in-flight entries are large (248 and 264 bytes)
+//! and pass through `VecDeque`s, and `poll_transmit` hands out `Bytes`.
+//!
+//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`),
+//! not wall time: both clients are single-threaded and do no I/O, so on an
+//! idle machine the two are the same, and on a shared one (this was written
+//! on 2 cores shared with compilers) CPU time leaves out the slices in which
+//! the thread was not running. Caches shared with other processes still add
+//! noise; compare runs made under the same load.
+//!
 //! Run: `cargo bench -p mqtt-benches --bench session -- --warm-up-time 1 --measurement-time 3`
+//!
+//! With `SESSION_BENCH_PAIRED=1` set, the same workloads run instead as a
+//! paired comparison (see [`paired`]), for ratios on a loaded machine.
 
 use bytes::Bytes;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use mqtt_proto::{MqttString, ProtocolVersion, QoS, TopicName};
 use mqtt_session::{Event, OutboundMessage, Session, SessionConfig};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mqtt_protocol_core::mqtt;
 use mqtt_protocol_core::mqtt::prelude::*;
@@ -77,6 +95,55 @@ impl Version {
             Version::V311 => "3.1.1",
             Version::V5 => "5.0",
         }
+    }
+}
+
+// ---- the clock ----
+
+/// The calling thread's CPU time, as a criterion measurement.
+struct ThreadCpuTime;
+
+/// Durations are formatted as wall time is.
+static WALL_TIME: WallTime = WallTime;
+
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant
+    // every Linux kernel since 2.6.12 supports.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        thread_cpu_time()
+    }
+
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_time() - start
+    }
+
+    fn add(&self, v1: &Duration, v2: &Duration) -> Duration {
+        *v1 + *v2
+    }
+
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL_TIME.formatter()
     }
 }
 
@@ -382,6 +449,8 @@ trait Client {
 }
 
 /// Runs one batch in rounds of `per_round` and checks every message completed.
+/// Never inlined, so that profilers (callgrind) can count batches.
+#[inline(never)]
 fn batch(client: &mut impl Client, per_round: usize) {
     let before = client.completed();
     for _ in 0..BATCH / per_round {
@@ -394,7 +463,7 @@ fn batch(client: &mut impl Client, per_round: usize) {
     );
 }
 
-fn bench_session(c: &mut Criterion) {
+fn bench_session(c: &mut Criterion<ThreadCpuTime>) {
     for qos in [QoS::AtLeastOnce, QoS::ExactlyOnce] {
         let mut group = c.benchmark_group(format!("session/qos{}", qos as u8));
         group.throughput(Throughput::Elements(BATCH as u64));
@@ -419,5 +488,74 @@ fn bench_session(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_session);
-criterion_main!(benches);
+/// The paired comparison: for each workload, the three clients take turns,
+/// one short run each (10 batches, 10,000 messages), 30 times over, so that
+/// all of them see the same machine load; prints the median ns per message
+/// of each and the median of the per-turn ratios. On a shared machine these
+/// ratios are steadier than those of separate criterion runs.
+fn paired() {
+    const TURNS: usize = 30;
+    const BATCHES: usize = 10;
+    fn run(client: &mut impl Client, per_round: usize) -> f64 {
+        let start = thread_cpu_time();
+        for _ in 0..BATCHES {
+            batch(client, per_round);
+        }
+        (thread_cpu_time() - start).as_nanos() as f64 / (BATCHES * BATCH) as f64
+    }
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+    println!("| QoS | version | shape | ours | theirs-store | ratio | theirs | ratio |");
+    println!("|---|---|---|---:|---:|---:|---:|---:|");
+    for qos in [QoS::AtLeastOnce, QoS::ExactlyOnce] {
+        for version in [Version::V311, Version::V5] {
+            for (shape, per_round) in [("rtt", 1), ("pipelined", WINDOW)] {
+                let mut ours = Ours::new(version, qos);
+                let mut store = Theirs::new(version, qos, true);
+                let mut plain = Theirs::new(version, qos, false);
+                // One untimed turn each to warm caches and allocators.
+                run(&mut ours, per_round);
+                run(&mut store, per_round);
+                run(&mut plain, per_round);
+                let mut times = [Vec::new(), Vec::new(), Vec::new()];
+                let mut ratios = [Vec::new(), Vec::new()];
+                for _ in 0..TURNS {
+                    let t = [
+                        run(&mut ours, per_round),
+                        run(&mut store, per_round),
+                        run(&mut plain, per_round),
+                    ];
+                    ratios[0].push(t[1] / t[0]);
+                    ratios[1].push(t[2] / t[0]);
+                    for (all, one) in times.iter_mut().zip(t) {
+                        all.push(one);
+                    }
+                }
+                let [o, st, pl] = times.map(median);
+                let [r_st, r_pl] = ratios.map(median);
+                println!(
+                    "| {} | {} | {shape} | {o:.0} | {st:.0} | {r_st:.2}x | {pl:.0} | {r_pl:.2}x |",
+                    qos as u8,
+                    version.label(),
+                );
+            }
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = bench_session
+}
+
+fn main() {
+    if std::env::var_os("SESSION_BENCH_PAIRED").is_some() {
+        return paired();
+    }
+    // What `criterion_main!` expands to.
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -47,8 +47,8 @@ pub fn packet(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
     }
     let v5 = version.is_v5();
     let p = match t {
-        PacketType::Connect => Packet::Connect(connect(u, version)?),
-        PacketType::ConnAck => Packet::ConnAck(connack(u, version)?),
+        PacketType::Connect => Packet::from(connect(u, version)?),
+        PacketType::ConnAck => Packet::from(connack(u, version)?),
         PacketType::Publish => Packet::Publish(publish(u, version)?),
         PacketType::PubAck => Packet::PubAck(ack(u, version, t)?),
         PacketType::PubRec => Packet::PubRec(ack(u, version, t)?),

@@ -1,11 +1,10 @@
 //! The streaming decoder and the size-limited encoder.
 
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::frame::{
-    decode_body, decode_fixed, encode_limited, FixedHeader, MAX_PACKET_SIZE,
-};
-use crate::packet::{Encodable, Packet};
+use crate::packet::frame::{decode_body, encode_limited, wrap_ack, FixedHeader, MAX_PACKET_SIZE};
+use crate::packet::{Ack, Encodable, Packet, PacketType, Publish};
 use crate::version::ProtocolVersion;
+use crate::wire::Reader;
 use bytes::{Buf, BytesMut};
 
 /// Decodes packets from a growing buffer of received bytes.
@@ -98,11 +97,47 @@ impl Decoder {
         if buf.len() < size {
             return Ok(None);
         }
-        if let Some(result) = decode_fixed(&header, &buf[header.header_length..size], self.version)
-        {
-            let packet = result?;
-            buf.advance(size);
-            return Ok(Some(packet));
+        let version = self.version;
+        // The common packets are built straight into the returned value: a
+        // `Packet` is hundreds of bytes, and moving it from one `Result` to
+        // another costs more than decoding a short packet.
+        match header.packet_type {
+            PacketType::Publish => {
+                buf.advance(header.header_length);
+                let body = Reader::new(buf.split_to(header.remaining_length).freeze());
+                return Ok(Some(Packet::Publish(Publish::decode(
+                    header.flags,
+                    body,
+                    version,
+                )?)));
+            }
+            // Without properties an acknowledgement is read from the input
+            // as it stands, allocating nothing.
+            t @ (PacketType::PubAck
+            | PacketType::PubRec
+            | PacketType::PubRel
+            | PacketType::PubComp)
+                if header.remaining_length <= 3 || !version.is_v5() =>
+            {
+                let ack = Ack::decode_short(t, &buf[header.header_length..size], version)?;
+                buf.advance(size);
+                return Ok(Some(wrap_ack(t, ack)));
+            }
+            t @ (PacketType::PingReq | PacketType::PingResp) => {
+                if header.remaining_length != 0 {
+                    return Err(DecodeError::TrailingBytes {
+                        packet: t,
+                        extra: header.remaining_length,
+                    });
+                }
+                buf.advance(size);
+                return Ok(Some(if t == PacketType::PingReq {
+                    Packet::PingReq
+                } else {
+                    Packet::PingResp
+                }));
+            }
+            _ => {}
         }
         buf.advance(header.header_length);
         let body = buf.split_to(header.remaining_length).freeze();

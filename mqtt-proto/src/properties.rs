@@ -8,8 +8,10 @@ use crate::error::{DecodeError, EncodeError};
 use crate::qos::QoS;
 use crate::string::MqttString;
 use crate::topic::TopicName;
-use crate::wire::{self, put_prefixed, put_varint, varint_len, Reader, MAX_VARIABLE_BYTE_INTEGER};
-use bytes::{BufMut, Bytes, BytesMut};
+use crate::wire::{
+    self, put_prefixed, put_varint, varint_len, Put, Reader, MAX_VARIABLE_BYTE_INTEGER,
+};
+use bytes::{Bytes, BytesMut};
 use core::num::{NonZeroU16, NonZeroU32};
 
 macro_rules! property_ids {

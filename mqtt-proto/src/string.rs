@@ -21,13 +21,54 @@ pub enum StringError {
     NullCharacter,
 }
 
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The high bit of some byte is set if `word` has a zero byte (exact as a
+/// yes-or-no answer, which is all it is used for).
+#[inline(always)]
+const fn zero_byte(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// High bits set where eight bytes are not plain: not ASCII, NUL, or one of `forbidden`.
+#[inline(always)]
+fn unusual_bytes(eight: &[u8], forbidden: &[u8]) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(eight);
+    let word = u64::from_ne_bytes(word);
+    let mut unusual = word | zero_byte(word);
+    for &b in forbidden {
+        unusual |= zero_byte(word ^ (ONES * u64::from(b)));
+    }
+    unusual & HIGHS
+}
+
+/// Whether every byte is ASCII other than NUL and none is in `forbidden`:
+/// the common case, which needs no UTF-8 decoding. Checks eight bytes per
+/// step without branching; the last step overlaps the previous one instead
+/// of looping over the remaining bytes one by one.
+#[inline]
+pub(crate) fn is_plain_ascii(bytes: &[u8], forbidden: &[u8]) -> bool {
+    if bytes.len() < 8 {
+        return bytes
+            .iter()
+            .all(|&b| b != 0 && b < 0x80 && !forbidden.contains(&b));
+    }
+    let mut unusual = unusual_bytes(&bytes[bytes.len() - 8..], forbidden);
+    for eight in bytes.chunks_exact(8) {
+        unusual |= unusual_bytes(eight, forbidden);
+    }
+    unusual == 0
+}
+
 /// Checks the rules every MQTT string follows, on raw bytes.
 pub(crate) fn validate(bytes: &[u8]) -> Result<(), StringError> {
     if bytes.len() > MAX_STRING_LEN {
         return Err(StringError::TooLong(bytes.len()));
     }
     // ASCII is by far the common case; one pass settles it, NUL check included.
-    if bytes.iter().all(|&b| b != 0 && b < 0x80) {
+    if is_plain_ascii(bytes, &[]) {
         return Ok(());
     }
     core::str::from_utf8(bytes).map_err(|_| StringError::InvalidUtf8)?;
@@ -138,6 +179,42 @@ impl TryFrom<String> for MqttString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ascii_scan_sees_every_byte_at_every_length() {
+        // The scan reads eight bytes per step and overlaps its last step, so
+        // every length and position is checked against the byte-wise rule:
+        // NUL [MQTT-1.5.4-2] and non-ASCII bytes need the full check.
+        for len in 0..=40 {
+            let plain = vec![b'a'; len];
+            assert!(is_plain_ascii(&plain, b"+#"), "len {len}");
+            for pos in 0..len {
+                for (byte, plain_without, plain_with) in [
+                    (0x00, false, false),
+                    (0x80, false, false),
+                    (0xC3, false, false),
+                    (0xFF, false, false),
+                    (b'+', true, false),
+                    (b'#', true, false),
+                    (0x01, true, true),
+                    (0x7F, true, true),
+                ] {
+                    let mut bytes = plain.clone();
+                    bytes[pos] = byte;
+                    assert_eq!(
+                        is_plain_ascii(&bytes, &[]),
+                        plain_without,
+                        "{byte:#x} at {pos} of {len}"
+                    );
+                    assert_eq!(
+                        is_plain_ascii(&bytes, b"+#"),
+                        plain_with,
+                        "{byte:#x} at {pos} of {len}, wildcards forbidden"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn mqtt_1_5_4_1_rejects_ill_formed_utf8() {

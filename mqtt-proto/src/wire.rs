@@ -5,7 +5,7 @@
 use crate::error::{DecodeError, EncodeError};
 use crate::string::{MqttString, MAX_STRING_LEN};
 use crate::topic::TopicName;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// The largest value a Variable Byte Integer holds (four bytes).
 pub const MAX_VARIABLE_BYTE_INTEGER: u32 = 268_435_455;
@@ -46,6 +46,40 @@ pub(crate) const fn varint_len(value: u32) -> usize {
         128..=16_383 => 2,
         16_384..=2_097_151 => 3,
         _ => 4,
+    }
+}
+
+/// Appending to a `BytesMut`: the part of `bytes::BufMut` the encoder uses.
+///
+/// `BufMut` writes every integer through `put_slice`, which `bytes` does not
+/// inline, and so through a `memcpy` call for a byte or two; these inline
+/// to plain stores. The bytes written are the same.
+pub(crate) trait Put {
+    fn put_u8(&mut self, value: u8);
+    fn put_u16(&mut self, value: u16);
+    fn put_u32(&mut self, value: u32);
+    fn put_slice(&mut self, bytes: &[u8]);
+}
+
+impl Put for BytesMut {
+    #[inline]
+    fn put_u8(&mut self, value: u8) {
+        self.extend_from_slice(&[value]);
+    }
+
+    #[inline]
+    fn put_u16(&mut self, value: u16) {
+        self.extend_from_slice(&value.to_be_bytes());
+    }
+
+    #[inline]
+    fn put_u32(&mut self, value: u32) {
+        self.extend_from_slice(&value.to_be_bytes());
+    }
+
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
     }
 }
 

@@ -120,7 +120,7 @@ fn samples() -> Vec<Packet> {
 
     for protocol in VERSIONS {
         let mut c = Connect::new(protocol, s("client-1"));
-        out.push(Packet::Connect(c.clone()));
+        out.push(Packet::from(c.clone()));
         c.will = Some(LastWill {
             topic: topic.clone(),
             payload: Bytes::from_static(b"gone"),
@@ -132,7 +132,7 @@ fn samples() -> Vec<Packet> {
         c.password = Some(Bytes::from_static(b"\x00\xffpw"));
         c.clean_start = false;
         c.keep_alive = 0;
-        out.push(Packet::Connect(c));
+        out.push(Packet::from(c));
     }
     let mut c = Connect::new(ProtocolVersion::V5, s(""));
     c.password = Some(Bytes::from_static(b"token"));
@@ -162,17 +162,17 @@ fn samples() -> Vec<Packet> {
             user_properties: user(),
         },
     });
-    out.push(Packet::Connect(c));
+    out.push(Packet::from(c));
 
-    out.push(Packet::ConnAck(ConnAck {
+    out.push(Packet::from(ConnAck {
         session_present: true,
         ..ConnAck::default()
     }));
-    out.push(Packet::ConnAck(ConnAck {
+    out.push(Packet::from(ConnAck {
         reason: ReasonCode::NotAuthorized,
         ..ConnAck::default()
     }));
-    out.push(Packet::ConnAck(ConnAck {
+    out.push(Packet::from(ConnAck {
         session_present: false,
         reason: ReasonCode::QuotaExceeded,
         properties: ConnAckProperties {

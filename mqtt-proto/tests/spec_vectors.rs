@@ -519,7 +519,7 @@ fn connect_sets_the_decoder_version() {
     let mut buf = BytesMut::from(&wire[..]);
     assert_eq!(
         decoder.decode(&mut buf).unwrap(),
-        Some(Packet::Connect(connect(V5, "", 60)))
+        Some(Packet::from(connect(V5, "", 60)))
     );
     assert_eq!(decoder.version(), V5);
     assert_eq!(

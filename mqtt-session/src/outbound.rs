@@ -10,7 +10,7 @@ use crate::state::{InflightMessage, OutboundMessage, QueuedMessage, Stage};
 use core::num::NonZeroU16;
 use core::time::Duration;
 use mqtt_proto::{
-    Ack, Delivery, Encodable, Packet, PacketId, PacketType, Publish, QoS, ReasonCode,
+    Ack, Delivery, Encodable, Packet, PacketId, PacketType, Publish, QoS, ReasonCode, TopicName,
 };
 use std::time::Instant;
 
@@ -41,9 +41,27 @@ impl Session {
             return Err(Error::RetainNotSupported);
         }
         message.properties.topic_alias = None;
-        // Size and version check on the packet as it would go out without an alias.
-        let probe = build_publish(&message, PacketId::new(1), false, AliasUse::None, None);
-        let size = probe.encoded_len(self.config.version())?;
+        let sends_now = self.is_connected()
+            && self.state.queue.is_empty()
+            && (message.qos == QoS::AtMostOnce
+                || self.state.inflight.len() < self.inflight_window());
+        // Not expired on arrival (an interval of 0) and no alias: the packet
+        // that goes out is the probe below with its real identifier.
+        if sends_now
+            && !self.config.auto_topic_alias
+            && message.properties.message_expiry_interval != Some(0)
+        {
+            let next_packet_id = self.state.next_packet_id;
+            if let Some(packet_id) = self.next_packet_id(message.qos, self.inflight_window()) {
+                return self.publish_at_once(now, message, packet_id, next_packet_id);
+            }
+        }
+        // Size and version check on the packet as it would go out without an
+        // alias; lent rather than built so that nothing is cloned.
+        let probe = LentPublish::new(message, PacketId::new(1), AliasUse::None, None);
+        let size = probe.publish.encoded_len(self.config.version());
+        let message = probe.restore();
+        let size = size?;
         if let Some(max) = self.server.maximum_packet_size {
             if size > max as usize {
                 return Err(Error::PacketTooLarge { size, max });
@@ -55,10 +73,6 @@ impl Session {
                 || s.state.queued_bytes + cost > s.config.max_queued_bytes
         };
         // The limits bound what waits; a message that goes out at once never waits.
-        let sends_now = self.is_connected()
-            && self.state.queue.is_empty()
-            && (message.qos == QoS::AtMostOnce
-                || self.state.inflight.len() < self.inflight_window());
         while !sends_now && full(self) {
             match (self.config.queue_full, self.state.queue.pop_front()) {
                 (QueueFullPolicy::DropOldest, Some(oldest)) => {
@@ -77,13 +91,58 @@ impl Session {
             }
         }
         let id = self.state.new_message_id();
-        self.state.queued_bytes += cost;
-        self.state.queue.push_back(QueuedMessage {
+        let queued = QueuedMessage {
             id,
             message,
             accepted_at: now,
-        });
+        };
+        // Nothing waits ahead of it: send it as `pump` would, without the
+        // round trip through the queue.
+        if sends_now && !expired(&queued, now) {
+            let window = self.inflight_window();
+            if let Some(packet_id) = self.next_packet_id(queued.message.qos, window) {
+                self.send_new(now, queued, packet_id);
+                return Ok(id);
+            }
+        }
+        self.state.queued_bytes += cost;
+        self.state.queue.push_back(queued);
         self.pump(now);
+        Ok(id)
+    }
+
+    /// Sends a message that waits for nothing and uses no alias, encoding it
+    /// once: the checks are those of `publish`'s probe, made on the packet
+    /// itself, whose bytes are taken back if it fails them.
+    fn publish_at_once(
+        &mut self,
+        now: Instant,
+        message: OutboundMessage,
+        packet_id: Option<PacketId>,
+        next_packet_id: u16,
+    ) -> Result<MessageId, Error> {
+        let start = self.tx.len();
+        let lent = LentPublish::new(message, packet_id, AliasUse::None, None);
+        let written = match lent.publish.encode(self.config.version(), &mut self.tx) {
+            Ok(size) => match self.server.maximum_packet_size {
+                Some(max) if size > max as usize => {
+                    self.tx.truncate(start);
+                    Err(Error::PacketTooLarge { size, max })
+                }
+                _ => Ok(()),
+            },
+            Err(e) => Err(Error::from(e)),
+        };
+        if let Err(e) = written {
+            // Nothing was sent, so the identifier was not used.
+            self.state.next_packet_id = next_packet_id;
+            return Err(e);
+        }
+        if let Some(conn) = self.conn.as_mut() {
+            conn.last_sent = now;
+        }
+        let id = self.state.new_message_id();
+        self.record_sent(id, packet_id, lent, now);
         Ok(id)
     }
 
@@ -103,62 +162,88 @@ impl Session {
                 self.drop_front_expired();
                 continue;
             }
-            let qos = front.message.qos;
-            let packet_id = if qos == QoS::AtMostOnce {
-                None
-            } else {
-                if self.state.inflight.len() >= window {
-                    return;
-                }
-                let busy = self
-                    .conn
-                    .as_ref()
-                    .map(|c| c.busy_packet_ids())
-                    .unwrap_or_default();
-                match self.state.allocate_packet_id(&busy) {
-                    Some(id) => Some(id),
-                    None => return,
-                }
+            let Some(packet_id) = self.next_packet_id(front.message.qos, window) else {
+                return;
             };
             let queued = self.state.queue.pop_front().expect("front exists");
             self.state.queued_bytes -= queued.message.queued_size();
-            let alias = if self.config.auto_topic_alias {
-                let conn = self.conn.as_mut().expect("connected");
-                conn.outbound_aliases.assign(&queued.message.topic)
-            } else {
-                AliasUse::None
-            };
-            let remaining = remaining_expiry(&queued, now);
-            let publish = build_publish(&queued.message, packet_id, false, alias, remaining);
-            if let Err(e) = self.send(now, &publish) {
-                // Only possible when the server's limits shrank since `publish`
-                // accepted it (a new connection with a smaller Maximum Packet Size).
-                self.events.push_back(Event::PublishFailed {
-                    id: queued.id,
-                    failure: PublishFailure::Unsendable(e),
-                });
-                continue;
-            }
-            match packet_id {
-                None => self.events.push_back(Event::Published {
-                    id: queued.id,
-                    packet_id: None,
-                    qos,
-                    reason: ReasonCode::Success,
-                    properties: Default::default(),
-                }),
-                Some(packet_id) => self.state.inflight.push_back(InflightMessage {
-                    id: queued.id,
-                    packet_id,
-                    stage: if qos == QoS::AtLeastOnce {
-                        Stage::AwaitingPubAck
-                    } else {
-                        Stage::AwaitingPubRec
-                    },
-                    message: queued.message,
-                    accepted_at: queued.accepted_at,
-                }),
-            }
+            self.send_new(now, queued, packet_id);
+        }
+    }
+
+    /// The packet identifier a message at `qos` goes out with now: `Some(None)`
+    /// for QoS 0, `None` while the window is full or no identifier is free.
+    fn next_packet_id(&mut self, qos: QoS, window: usize) -> Option<Option<PacketId>> {
+        if qos == QoS::AtMostOnce {
+            return Some(None);
+        }
+        if self.state.inflight.len() >= window {
+            return None;
+        }
+        let busy = self
+            .conn
+            .as_ref()
+            .map(|c| c.busy_packet_ids())
+            .unwrap_or_default();
+        self.state.allocate_packet_id(&busy).map(Some)
+    }
+
+    /// Sends a message that no longer waits, with the identifier
+    /// [`Session::next_packet_id`] gave it.
+    fn send_new(&mut self, now: Instant, queued: QueuedMessage, packet_id: Option<PacketId>) {
+        let alias = if self.config.auto_topic_alias {
+            let conn = self.conn.as_mut().expect("connected");
+            conn.outbound_aliases.assign(&queued.message.topic)
+        } else {
+            AliasUse::None
+        };
+        let remaining = remaining_expiry(&queued, now);
+        let QueuedMessage {
+            id,
+            message,
+            accepted_at,
+        } = queued;
+        let lent = LentPublish::new(message, packet_id, alias, remaining);
+        if let Err(e) = self.send(now, &lent.publish) {
+            // Only possible when the server's limits shrank since `publish`
+            // accepted it (a new connection with a smaller Maximum Packet Size).
+            self.events.push_back(Event::PublishFailed {
+                id,
+                failure: PublishFailure::Unsendable(e),
+            });
+            return;
+        }
+        self.record_sent(id, packet_id, lent, accepted_at);
+    }
+
+    /// Records a PUBLISH just written: QoS 0 is done, QoS 1/2 is in flight.
+    fn record_sent(
+        &mut self,
+        id: MessageId,
+        packet_id: Option<PacketId>,
+        lent: LentPublish,
+        accepted_at: Instant,
+    ) {
+        let qos = lent.qos;
+        match packet_id {
+            None => self.events.push_back(Event::Published {
+                id,
+                packet_id: None,
+                qos,
+                reason: ReasonCode::Success,
+                properties: Default::default(),
+            }),
+            Some(packet_id) => self.state.inflight.push_back(InflightMessage {
+                id,
+                packet_id,
+                stage: if qos == QoS::AtLeastOnce {
+                    Stage::AwaitingPubAck
+                } else {
+                    Stage::AwaitingPubRec
+                },
+                message: lent.restore(),
+                accepted_at,
+            }),
         }
     }
 
@@ -258,6 +343,17 @@ impl Session {
         }
     }
 
+    /// Removes the in-flight message at `i`; acknowledgements mostly come
+    /// in sending order, so usually it is the front.
+    fn take_inflight(&mut self, i: usize) -> InflightMessage {
+        let m = if i == 0 {
+            self.state.inflight.pop_front()
+        } else {
+            self.state.inflight.remove(i)
+        };
+        m.expect("index valid")
+    }
+
     fn find_inflight(&self, packet_id: PacketId) -> Option<usize> {
         self.state
             .inflight
@@ -272,7 +368,7 @@ impl Session {
         if self.state.inflight[i].stage != Stage::AwaitingPubAck {
             return Err(ProtocolError::UnexpectedPacket(PacketType::PubAck));
         }
-        let m = self.state.inflight.remove(i).expect("index valid");
+        let m = self.take_inflight(i);
         self.complete(m.id, m.packet_id, QoS::AtLeastOnce, ack);
         self.pump(now);
         Ok(())
@@ -297,7 +393,7 @@ impl Session {
         match self.state.inflight[i].stage {
             Stage::AwaitingPubAck => Err(ProtocolError::UnexpectedPacket(PacketType::PubRec)),
             Stage::AwaitingPubRec if ack.reason.is_error() => {
-                let m = self.state.inflight.remove(i).expect("index valid");
+                let m = self.take_inflight(i);
                 self.complete(m.id, m.packet_id, QoS::ExactlyOnce, ack);
                 self.pump(now);
                 Ok(())
@@ -338,7 +434,7 @@ impl Session {
         if self.state.inflight[i].stage != Stage::AwaitingPubComp {
             return Err(ProtocolError::UnexpectedPacket(PacketType::PubComp));
         }
-        let m = self.state.inflight.remove(i).expect("index valid");
+        let m = self.take_inflight(i);
         // PUBREC already said the server has it; a PUBCOMP reason of
         // "Packet Identifier not found" does not undo that.
         self.events.push_back(Event::Published {
@@ -392,6 +488,90 @@ fn remaining_expiry(m: &QueuedMessage, now: Instant) -> Option<u32> {
     )
 }
 
+/// A new (not DUP) PUBLISH made of a message's own parts, moved rather than
+/// cloned: the hot path encodes it and then takes the message back with
+/// [`LentPublish::restore`], so a send costs no reference counting and no
+/// copy of the properties.
+struct LentPublish {
+    publish: Publish,
+    qos: QoS,
+    /// The topic, kept here while an alias stands for it on the wire.
+    topic: Option<TopicName>,
+    /// The message's own Topic Alias property (ignored when sending).
+    topic_alias: Option<NonZeroU16>,
+    /// The message's own Message Expiry Interval, while the packet carries
+    /// what remains of it.
+    expiry: Option<u32>,
+}
+
+impl LentPublish {
+    /// The packet [`build_publish`] would build with `dup` false.
+    fn new(
+        message: OutboundMessage,
+        packet_id: Option<PacketId>,
+        alias: AliasUse,
+        remaining: Option<u32>,
+    ) -> Self {
+        let OutboundMessage {
+            topic,
+            payload,
+            qos,
+            retain,
+            mut properties,
+        } = message;
+        let delivery = match packet_id {
+            Some(id) => Delivery::with_id(qos, id),
+            None => Delivery::AtMostOnce,
+        };
+        let expiry = properties.message_expiry_interval;
+        if remaining.is_some() {
+            properties.message_expiry_interval = remaining;
+        }
+        let (wire_topic, kept, alias) = match alias {
+            AliasUse::None => (Some(topic), None, None),
+            AliasUse::Define(a) => (Some(topic), None, NonZeroU16::new(a)),
+            AliasUse::Reuse(a) => (None, Some(topic), NonZeroU16::new(a)),
+        };
+        let topic_alias = core::mem::replace(&mut properties.topic_alias, alias);
+        Self {
+            publish: Publish {
+                dup: false,
+                delivery,
+                retain,
+                topic: wire_topic,
+                payload,
+                properties,
+            },
+            qos,
+            topic: kept,
+            topic_alias,
+            expiry,
+        }
+    }
+
+    /// The message as it was before [`LentPublish::new`].
+    fn restore(self) -> OutboundMessage {
+        let Publish {
+            retain,
+            topic,
+            payload,
+            mut properties,
+            ..
+        } = self.publish;
+        properties.topic_alias = self.topic_alias;
+        properties.message_expiry_interval = self.expiry;
+        OutboundMessage {
+            topic: topic
+                .or(self.topic)
+                .expect("the topic is on the wire or kept"),
+            payload,
+            qos: self.qos,
+            retain,
+            properties,
+        }
+    }
+}
+
 /// The PUBLISH for `message` as it goes on the wire.
 pub(crate) fn build_publish(
     message: &OutboundMessage,
@@ -421,5 +601,74 @@ pub(crate) fn build_publish(
         topic,
         payload: message.payload.clone(),
         properties,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Error, Event, OutboundMessage, Session, SessionConfig};
+    use mqtt_proto::{EncodeError, MqttString, ProtocolVersion, QoS, TopicName};
+    use std::time::Instant;
+
+    fn connected(version: ProtocolVersion, connack: &[u8]) -> (Session, Instant) {
+        let config = SessionConfig::new(version, MqttString::new("c").unwrap());
+        let mut session = Session::new(config);
+        let now = Instant::now();
+        session.connect(now).unwrap();
+        session.poll_transmit().unwrap();
+        session.handle_input(now, connack);
+        assert!(matches!(
+            session.poll_event(),
+            Some(Event::Connected { .. })
+        ));
+        (session, now)
+    }
+
+    fn message(payload: &'static str, qos: QoS) -> OutboundMessage {
+        OutboundMessage::new(TopicName::new("a").unwrap(), payload).qos(qos)
+    }
+
+    // A publish the call refuses sends nothing and leaves its packet
+    // identifier to the next one (the at-once path takes one before encoding).
+    #[test]
+    fn oversize_publish_sends_nothing_and_uses_no_packet_identifier() {
+        // CONNACK: flags 0, Success, properties: Maximum Packet Size (0x27) = 16.
+        let connack = [0x20, 0x08, 0x00, 0x00, 0x05, 0x27, 0x00, 0x00, 0x00, 0x10];
+        let (mut session, now) = connected(ProtocolVersion::V5, &connack);
+        // 1 + 1 + (2 + 1) + 2 + 1 (properties) + 10 = 18 bytes.
+        assert_eq!(
+            session.publish(now, message("0123456789", QoS::AtLeastOnce)),
+            Err(Error::PacketTooLarge { size: 18, max: 16 })
+        );
+        assert_eq!(session.poll_transmit(), None);
+        assert!(session.state().inflight.is_empty());
+        session
+            .publish(now, message("x", QoS::AtLeastOnce))
+            .unwrap();
+        // PUBLISH QoS 1, topic "a", packet identifier 1, no properties, "x".
+        assert_eq!(
+            session.poll_transmit().unwrap()[..],
+            [0x32, 0x07, 0x00, 0x01, b'a', 0x00, 0x01, 0x00, b'x']
+        );
+    }
+
+    #[test]
+    fn publish_not_encodable_in_3_1_1_uses_no_packet_identifier() {
+        let (mut session, now) = connected(ProtocolVersion::V3_1_1, &[0x20, 0x02, 0x00, 0x00]);
+        let mut with_properties = message("x", QoS::ExactlyOnce);
+        with_properties.properties.content_type = Some(MqttString::new("text/plain").unwrap());
+        assert!(matches!(
+            session.publish(now, with_properties),
+            Err(Error::Encode(EncodeError::PropertiesNotSupported { .. }))
+        ));
+        assert_eq!(session.poll_transmit(), None);
+        session
+            .publish(now, message("x", QoS::ExactlyOnce))
+            .unwrap();
+        // PUBLISH QoS 2, topic "a", packet identifier 1, "x".
+        assert_eq!(
+            session.poll_transmit().unwrap()[..],
+            [0x34, 0x06, 0x00, 0x01, b'a', 0x00, 0x01, b'x']
+        );
     }
 }

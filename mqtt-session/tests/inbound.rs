@@ -287,7 +287,7 @@ fn packets_a_server_may_not_send_are_protocol_errors() {
             subscriptions: vec![Subscription::new(filter("a"), QoS::AtMostOnce)],
             properties: Default::default(),
         }),
-        Packet::ConnAck(ConnAck::default()),
+        Packet::from(ConnAck::default()),
     ] {
         let mut h = connected(config(ProtocolVersion::V5));
         let t = packet.packet_type();

@@ -4,8 +4,8 @@ use crate::properties::AckProperties;
 use crate::qos::PacketId;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
-use crate::wire::Reader;
-use bytes::{BufMut, BytesMut};
+use crate::wire::{Put, Reader};
+use bytes::BytesMut;
 
 /// The body of PUBACK, PUBREC, PUBREL and PUBCOMP: a packet identifier and,
 /// in 5.0, a reason code and properties.
@@ -106,6 +106,7 @@ impl Ack {
         })
     }
 
+    #[inline]
     pub(crate) fn len_as(
         &self,
         t: PacketType,
@@ -142,6 +143,7 @@ impl Ack {
         })
     }
 
+    #[inline]
     pub(crate) fn write(&self, version: ProtocolVersion, buf: &mut BytesMut) {
         buf.put_u16(self.packet_id.get());
         if !version.is_v5() {

@@ -4,8 +4,8 @@ use crate::error::{DecodeError, EncodeError};
 use crate::properties::ConnAckProperties;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
-use crate::wire::Reader;
-use bytes::{BufMut, BytesMut};
+use crate::wire::{Put, Reader};
+use bytes::BytesMut;
 
 /// A CONNACK packet. 3.x return codes are mapped onto 5.0 reason codes
 /// (see [`ReasonCode::from_v3_connack`]).

@@ -6,8 +6,8 @@ use crate::qos::QoS;
 use crate::string::MqttString;
 use crate::topic::TopicName;
 use crate::version::ProtocolVersion;
-use crate::wire::{binary_len, put_prefixed, Reader};
-use bytes::{BufMut, Bytes, BytesMut};
+use crate::wire::{binary_len, put_prefixed, Put, Reader};
+use bytes::{Bytes, BytesMut};
 
 const FLAG_USERNAME: u8 = 0x80;
 const FLAG_PASSWORD: u8 = 0x40;

@@ -4,8 +4,8 @@ use crate::error::{DecodeError, EncodeError};
 use crate::properties::DisconnectProperties;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
-use crate::wire::Reader;
-use bytes::{BufMut, BytesMut};
+use crate::wire::{Put, Reader};
+use bytes::BytesMut;
 
 /// A DISCONNECT packet. Before 5.0 it has no body, so only a Normal
 /// disconnection without properties can be sent.

@@ -4,9 +4,10 @@
 use super::{Ack, Auth, ConnAck, Connect, Disconnect, Packet, PacketType, Publish};
 use super::{SubAck, Subscribe, UnsubAck, Unsubscribe};
 use crate::error::{DecodeError, EncodeError};
+use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
-use crate::wire::{put_varint, varint_len, Reader, MAX_VARIABLE_BYTE_INTEGER};
-use bytes::{BufMut, Bytes, BytesMut};
+use crate::wire::{put_varint, varint_len, Put, Reader, MAX_VARIABLE_BYTE_INTEGER};
+use bytes::{Bytes, BytesMut};
 
 /// The largest packet MQTT can express: fixed header byte, four-byte remaining
 /// length, and 268,435,455 bytes of body.
@@ -28,6 +29,13 @@ pub(crate) mod sealed {
         fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError>;
         /// Writes exactly `body_len` bytes; only called after `body_len` succeeded.
         fn write_body(&self, version: ProtocolVersion, buf: &mut BytesMut);
+        /// The whole packet when it is a plain acknowledgement (success, no
+        /// properties): four bytes in every version, written without the
+        /// general path, since acknowledgements are as frequent as publishes.
+        #[inline]
+        fn plain_ack(&self) -> Option<[u8; 4]> {
+            None
+        }
     }
 }
 
@@ -57,6 +65,7 @@ pub trait Encodable: sealed::Body {
 
 impl<T: sealed::Body> Encodable for T {}
 
+#[inline]
 fn frame_len(remaining: usize, max: usize) -> Result<usize, EncodeError> {
     let size = 1 + varint_len(remaining.min(u32::MAX as usize) as u32) + remaining;
     if remaining > MAX_VARIABLE_BYTE_INTEGER as usize || size > max {
@@ -72,6 +81,11 @@ pub(crate) fn encode_limited<P: sealed::Body + ?Sized>(
     max: usize,
     buf: &mut BytesMut,
 ) -> Result<usize, EncodeError> {
+    if let Some(ack) = packet.plain_ack() {
+        frame_len(2, max)?;
+        buf.extend_from_slice(&ack);
+        return Ok(ack.len());
+    }
     let remaining = packet.body_len(version)?;
     let size = frame_len(remaining, max)?;
     buf.reserve(size);
@@ -88,11 +102,45 @@ pub(crate) fn encode_limited<P: sealed::Body + ?Sized>(
     Ok(size)
 }
 
+/// A boxed packet (CONNECT and CONNACK inside [`Packet`]) encodes as the packet.
+impl<T: sealed::Body + ?Sized> sealed::Body for Box<T> {
+    fn packet_type(&self) -> PacketType {
+        (**self).packet_type()
+    }
+    fn flags(&self) -> u8 {
+        (**self).flags()
+    }
+    fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        (**self).body_len(version)
+    }
+    fn write_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+        (**self).write_body(version, buf)
+    }
+}
+
+// The dispatchers inline into `encode_limited`, which matters for the short
+// packets whose whole encoding is a few stores.
 impl sealed::Body for Packet {
+    #[inline]
     fn packet_type(&self) -> PacketType {
         Packet::packet_type(self)
     }
 
+    #[inline]
+    fn plain_ack(&self) -> Option<[u8; 4]> {
+        match self {
+            Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a)
+                if a.reason == ReasonCode::Success && a.properties.is_empty() =>
+            {
+                let t = self.packet_type();
+                let [high, low] = a.packet_id.get().to_be_bytes();
+                Some([((t as u8) << 4) | t.required_flags(), 2, high, low])
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
     fn flags(&self) -> u8 {
         match self {
             Packet::Publish(p) => p.flags(),
@@ -100,6 +148,7 @@ impl sealed::Body for Packet {
         }
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         match self {
             Packet::Connect(p) => p.body_len(version),
@@ -119,6 +168,7 @@ impl sealed::Body for Packet {
         }
     }
 
+    #[inline]
     fn write_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
         match self {
             Packet::Connect(p) => p.write_body(version, buf),
@@ -218,38 +268,7 @@ impl FixedHeader {
     }
 }
 
-/// Decodes a body that holds no variable-length data, straight from the
-/// input slice: pings and short acknowledgements, the bulk of small traffic.
-/// `None` when the body needs the zero-copy path.
 #[inline]
-pub(crate) fn decode_fixed(
-    header: &FixedHeader,
-    body: &[u8],
-    version: ProtocolVersion,
-) -> Option<Result<Packet, DecodeError>> {
-    let t = header.packet_type;
-    match t {
-        PacketType::PingReq | PacketType::PingResp => Some(if body.is_empty() {
-            Ok(if t == PacketType::PingReq {
-                Packet::PingReq
-            } else {
-                Packet::PingResp
-            })
-        } else {
-            Err(DecodeError::TrailingBytes {
-                packet: t,
-                extra: body.len(),
-            })
-        }),
-        PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp
-            if body.len() <= 3 || !version.is_v5() =>
-        {
-            Some(Ack::decode_short(t, body, version).map(|ack| wrap_ack(t, ack)))
-        }
-        _ => None,
-    }
-}
-
 pub(crate) fn wrap_ack(t: PacketType, ack: Ack) -> Packet {
     match t {
         PacketType::PubAck => Packet::PubAck(ack),
@@ -272,8 +291,8 @@ pub(crate) fn decode_body(
         PacketType::Publish => {
             return Publish::decode(header.flags, r, version).map(Packet::Publish)
         }
-        PacketType::Connect => Packet::Connect(Connect::decode(&mut r)?),
-        PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r, version)?),
+        PacketType::Connect => Packet::Connect(Box::new(Connect::decode(&mut r)?)),
+        PacketType::ConnAck => Packet::ConnAck(Box::new(ConnAck::decode(&mut r, version)?)),
         PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
             wrap_ack(t, Ack::decode(t, &mut r, version)?)
         }

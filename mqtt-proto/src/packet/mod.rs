@@ -117,12 +117,16 @@ impl fmt::Display for PacketType {
 }
 
 /// Any control packet.
+///
+/// CONNECT and CONNACK are boxed: they are rare and large, and inline they
+/// would make every packet, PUBLISH and acknowledgements included, as big
+/// as the largest of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
     /// CONNECT.
-    Connect(Connect),
+    Connect(Box<Connect>),
     /// CONNACK.
-    ConnAck(ConnAck),
+    ConnAck(Box<ConnAck>),
     /// PUBLISH.
     Publish(Publish),
     /// PUBACK.
@@ -176,12 +180,12 @@ impl Packet {
 
 impl From<Connect> for Packet {
     fn from(p: Connect) -> Self {
-        Self::Connect(p)
+        Self::Connect(Box::new(p))
     }
 }
 impl From<ConnAck> for Packet {
     fn from(p: ConnAck) -> Self {
-        Self::ConnAck(p)
+        Self::ConnAck(Box::new(p))
     }
 }
 impl From<Publish> for Packet {

@@ -5,8 +5,8 @@ use crate::properties::PublishProperties;
 use crate::qos::{Delivery, PacketId, QoS};
 use crate::topic::TopicName;
 use crate::version::ProtocolVersion;
-use crate::wire::{put_prefixed, Reader};
-use bytes::{BufMut, Bytes, BytesMut};
+use crate::wire::{put_prefixed, Put, Reader};
+use bytes::{Bytes, BytesMut};
 
 /// A PUBLISH packet: an application message.
 ///

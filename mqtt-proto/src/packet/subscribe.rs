@@ -6,8 +6,8 @@ use crate::qos::{PacketId, QoS};
 use crate::reason::ReasonCode;
 use crate::topic::TopicFilter;
 use crate::version::ProtocolVersion;
-use crate::wire::{put_prefixed, Reader};
-use bytes::{BufMut, BytesMut};
+use crate::wire::{put_prefixed, Put, Reader};
+use bytes::BytesMut;
 
 /// When the server sends retained messages for a new subscription (5.0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

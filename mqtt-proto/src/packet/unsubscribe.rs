@@ -9,8 +9,8 @@ use crate::qos::PacketId;
 use crate::reason::ReasonCode;
 use crate::topic::TopicFilter;
 use crate::version::ProtocolVersion;
-use crate::wire::{put_prefixed, Reader};
-use bytes::{BufMut, BytesMut};
+use crate::wire::{put_prefixed, Put, Reader};
+use bytes::BytesMut;
 
 /// An UNSUBSCRIBE packet.
 #[derive(Debug, Clone, PartialEq, Eq)]

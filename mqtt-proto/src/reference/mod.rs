@@ -214,8 +214,8 @@ fn fixed_header(version: ProtocolVersion, i: In) -> PResult<Header> {
 fn body_parser<'a>(header: &Header, version: ProtocolVersion, i: In<'a>) -> PResult<'a, Packet> {
     let v5 = version.is_v5();
     match header.packet_type {
-        PacketType::Connect => packets::connect.map(Packet::Connect).parse(i),
-        PacketType::ConnAck => packets::connack(i, version).map(|(i, p)| (i, Packet::ConnAck(p))),
+        PacketType::Connect => packets::connect.map(Packet::from).parse(i),
+        PacketType::ConnAck => packets::connack(i, version).map(|(i, p)| (i, Packet::from(p))),
         PacketType::Publish => {
             let flags = header
                 .publish

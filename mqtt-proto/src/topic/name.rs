@@ -1,5 +1,5 @@
 use super::TopicError;
-use crate::string::{as_validated_str, validate, MAX_STRING_LEN};
+use crate::string::{as_validated_str, is_plain_ascii, validate, MAX_STRING_LEN};
 use bytes::Bytes;
 use core::fmt;
 
@@ -71,16 +71,12 @@ pub(super) fn parse(bytes: &[u8]) -> Result<(), TopicError> {
         return Err(TopicError::Empty);
     }
     // One branch-free pass for the common case (ASCII, no wildcard, no
-    // NUL); the full UTF-8 check only when a byte needs it.
-    let (mut unusual, mut wildcard) = (false, false);
-    for &b in bytes {
-        unusual |= b == 0 || b >= 0x80;
-        wildcard |= b == b'+' || b == b'#';
+    // NUL); the checks that name the fault only when it fails.
+    if bytes.len() <= MAX_STRING_LEN && is_plain_ascii(bytes, b"+#") {
+        return Ok(());
     }
-    if unusual || bytes.len() > MAX_STRING_LEN {
-        validate(bytes)?;
-    }
-    if wildcard {
+    validate(bytes)?;
+    if bytes.iter().any(|&b| b == b'+' || b == b'#') {
         return Err(TopicError::WildcardInName);
     }
     Ok(())

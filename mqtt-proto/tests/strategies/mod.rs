@@ -787,8 +787,8 @@ pub fn packet_of(packet: PacketType, version: ProtocolVersion) -> BoxedStrategy<
         "{packet} does not exist in {version}"
     );
     match packet {
-        PacketType::Connect => connect(version).prop_map(Packet::Connect).boxed(),
-        PacketType::ConnAck => connack(version).prop_map(Packet::ConnAck).boxed(),
+        PacketType::Connect => connect(version).prop_map(Packet::from).boxed(),
+        PacketType::ConnAck => connack(version).prop_map(Packet::from).boxed(),
         PacketType::Publish => publish(version).prop_map(Packet::Publish).boxed(),
         PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
             ack(packet, version)
@@ -875,7 +875,7 @@ pub fn any_packet() -> BoxedStrategy<Packet> {
                 password,
                 properties,
             )| {
-                Packet::Connect(Connect {
+                Packet::from(Connect {
                     protocol,
                     clean_start,
                     keep_alive,
@@ -893,7 +893,7 @@ pub fn any_packet() -> BoxedStrategy<Packet> {
         maybe(connack_properties_with(qos().boxed())),
     )
         .prop_map(|(session_present, reason, properties)| {
-            Packet::ConnAck(ConnAck {
+            Packet::from(ConnAck {
                 session_present,
                 reason,
                 properties,
@@ -1088,7 +1088,7 @@ pub fn v3_invalid_packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
         .prop_map(|(mut p, reason)| {
             p.reason = reason;
             p.session_present = false;
-            Packet::ConnAck(p)
+            Packet::from(p)
         });
     let suback_reason = (
         suback(version),
@@ -1131,7 +1131,7 @@ pub fn v3_invalid_packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
     let password_alone = (connect(version), binary()).prop_map(|(mut p, password)| {
         p.username = None;
         p.password = Some(password);
-        Packet::Connect(p)
+        Packet::from(p)
     });
     let mut cases = vec![
         with_property.boxed(),
@@ -1149,7 +1149,7 @@ pub fn v3_invalid_packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
         let bad_id =
             (connect(version), prop_oneof![Just(0usize), 24usize..=40]).prop_map(|(mut p, len)| {
                 p.client_id = MqttString::new("i".repeat(len)).expect("ASCII");
-                Packet::Connect(p)
+                Packet::from(p)
             });
         cases.push(bad_id.boxed());
     }

@@ -63,7 +63,7 @@ pub fn reconnect(h: &mut Harness, session_present: bool) -> Connect {
         panic!("expected CONNECT")
     };
     h.send(connack(session_present));
-    c
+    *c
 }
 
 pub fn ack(n: u16) -> Ack {

@@ -1,0 +1,378 @@
+//! End to end through a local Mosquitto (issue 5): our blocking client
+//! (adapter-std) next to rumqttc's sync client, in the same run.
+//!
+//! Throughput: one publisher and one subscriber, `E2E_MESSAGES` messages
+//! (default 100,000) of 32 bytes at QoS 0, 1 and 2, at most 1,000
+//! unacknowledged at a time, MQTT 3.1.1 for both libraries. Each (library,
+//! QoS) runs `E2E_RUNS` times (default 3), the libraries alternating, and
+//! the medians are reported:
+//!
+//! - messages/s: messages received over the wall time from the first
+//!   publish to the last message received;
+//! - client CPU per message: user + system time of this process (both
+//!   clients and all their threads; the broker is another process) over the
+//!   same span, minus the CPU the process burns with the clients connected
+//!   and idle (measured for 200 ms before each run).
+//!
+//! Latency: `E2E_RTT` (default 10,000) sequential QoS 1 round trips with
+//! each library's default settings, after 500 unrecorded ones, at most 3 s
+//! per row (rumqttc's default leaves Nagle's algorithm on, and its round
+//! trip through its own subscription then waits for a delayed ACK, about
+//! 40 ms, so it is also measured with TCP_NODELAY): publish to
+//! PUBACK (ours: until `wait_for_publish` returns on the publishing thread;
+//! rumqttc: until its event loop yields the PUBACK, since it has no
+//! per-message handle), and publish to receipt of the same message through
+//! the client's own subscription (both: when the library hands the message
+//! to the application). p50, p99 and p99.9.
+//!
+//! The broker is tuned not to be the bottleneck (see `support::broker`).
+//! Other processes share the CPU: the load average is printed with the
+//! results, and numbers from runs under different loads do not compare.
+//!
+//! Run: `cargo bench -p mqtt-benches --bench e2e`
+//! Quick: `E2E_MESSAGES=20000 E2E_RUNS=1 E2E_RTT=2000 cargo bench -p mqtt-benches --bench e2e`
+//! One transport: `E2E_TRANSPORTS=tcp` (a comma-separated list of name
+//! prefixes); some QoS levels: `E2E_QOS=1,2`; no latency part: `E2E_RTT=0`.
+//! Without `--bench` (as `cargo test --benches` runs it) it is a smoke run
+//! of 2,000 messages and 200 round trips.
+//!
+//! A transport is one more [`Transport`]: a function making our
+//! `ClientOptions` and one making rumqttc's `MqttOptions`. Over TLS
+//! (`mqtts`, rustls, the broker's test CA) and WebSocket (`ws`) only our
+//! client runs: rumqttc is built here without its TLS and WebSocket
+//! features (its rustls feature wants aws-lc-rs, which needs cmake).
+
+mod support;
+
+use adapter_std::testing::{Broker, Listener};
+use adapter_std::{Client, ClientOptions, TlsOptions, WsOptions};
+use bytes::Bytes;
+use mqtt_proto::QoS;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use support::{env_usize, Workload};
+
+/// How both libraries reach the broker.
+struct Transport {
+    name: &'static str,
+    /// Our options for a client id, with that transport.
+    ours: Box<dyn Fn(&str) -> ClientOptions>,
+    /// rumqttc's options for a client id, with that transport, if it has one here.
+    theirs: Option<MakeRumqttc>,
+}
+
+/// Makes rumqttc's options for a client id.
+type MakeRumqttc = Box<dyn Fn(&str) -> rumqttc::MqttOptions>;
+
+/// Plain TCP to the broker's listener, MQTT 3.1.1, default settings otherwise.
+fn tcp(broker: &Broker) -> Transport {
+    let port = broker.port();
+    Transport {
+        name: "tcp",
+        ours: Box::new(move |id| ClientOptions::new("127.0.0.1", port).client_id(id)),
+        theirs: Some(Box::new(move |id| {
+            rumqttc::MqttOptions::new(id, "127.0.0.1", port)
+        })),
+    }
+}
+
+/// TLS (rustls, verified against the broker's test CA) to its TLS listener.
+fn tls(broker: &Broker) -> Transport {
+    let port = broker.port_of(Listener::Tls);
+    let ca = broker.certs().ca.clone();
+    Transport {
+        name: "mqtts (TLS)",
+        ours: Box::new(move |id| {
+            ClientOptions::new("localhost", port)
+                .tls(TlsOptions::new().ca_file(&ca))
+                .client_id(id)
+        }),
+        theirs: None,
+    }
+}
+
+/// WebSocket to the broker's WebSocket listener.
+fn websocket(broker: &Broker) -> Transport {
+    let port = broker.port_of(Listener::WebSocket);
+    Transport {
+        name: "ws (WebSocket)",
+        ours: Box::new(move |id| {
+            ClientOptions::new("127.0.0.1", port)
+                .websocket(WsOptions::new())
+                .client_id(id)
+        }),
+        theirs: None,
+    }
+}
+
+fn qos_name(qos: QoS) -> &'static str {
+    match qos {
+        QoS::AtMostOnce => "QoS 0",
+        QoS::AtLeastOnce => "QoS 1",
+        QoS::ExactlyOnce => "QoS 2",
+    }
+}
+
+fn throughput(t: &Transport, messages: usize, runs: usize) {
+    println!(
+        "\n## {}: {messages} messages of {} bytes, window {}, MQTT 3.1.1, median of {runs}\n",
+        t.name,
+        support::PAYLOAD_LEN,
+        support::WINDOW
+    );
+    println!("| QoS   | library  | msg/s   | CPU µs/msg | switches/msg | received | runs (msg/s)");
+    println!("|-------|----------|---------|------------|--------------|----------|-------------");
+    // E2E_QOS=1,2 runs only those levels.
+    let levels = std::env::var("E2E_QOS").unwrap_or_default();
+    let chosen = |q: u8| levels.is_empty() || levels.split(',').any(|l| l.trim() == q.to_string());
+    let qos_levels = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
+    for qos in qos_levels.into_iter().filter(|&q| chosen(q as u8)) {
+        let w = Workload { messages, qos };
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..runs {
+            ours.push(support::ours_blocking(&*t.ours, w));
+            if let Some(make) = &t.theirs {
+                theirs.push(support::rumqttc_sync(&**make, w));
+            }
+        }
+        for (name, results) in [("ours", &ours), ("rumqttc", &theirs)] {
+            if results.is_empty() {
+                continue;
+            }
+            let (rate, cpu, received) = support::medians(results);
+            let switches = support::median_switches(results);
+            let each: Vec<String> = results.iter().map(|r| format!("{:.0}", r.rate())).collect();
+            println!(
+                "| {} | {name:<8} | {rate:>7.0} | {cpu:>10.2} | {switches:>12.2} | {received:>8} | {}",
+                qos_name(qos),
+                each.join(" ")
+            );
+        }
+        if !ours.is_empty() && !theirs.is_empty() {
+            let (our_rate, our_cpu, _) = support::medians(&ours);
+            let (their_rate, their_cpu, _) = support::medians(&theirs);
+            let met = our_rate >= their_rate && our_cpu < their_cpu;
+            println!(
+                "|       | goal: rate >= rumqttc, CPU < rumqttc: {} (rate x{:.2}, CPU x{:.2})",
+                if met { "met" } else { "NOT met" },
+                our_rate / their_rate,
+                our_cpu / their_cpu
+            );
+        }
+    }
+}
+
+/// Percentiles of round trips, in microseconds.
+fn percentiles(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let at = |q: f64| {
+        let i = ((samples.len() as f64 * q) as usize).min(samples.len() - 1);
+        samples[i].as_secs_f64() * 1e6
+    };
+    (at(0.50), at(0.99), at(0.999))
+}
+
+/// Unrecorded round trips before the recorded ones.
+const WARM_UP: usize = 500;
+/// Most time spent warming up, and recording, per phase: a client whose
+/// round trip waits for a delayed ACK (40 ms) gets fewer samples rather
+/// than minutes of them.
+const WARM_UP_CAP: Duration = Duration::from_millis(500);
+const PHASE_CAP: Duration = Duration::from_secs(3);
+
+/// Runs `once` (one round trip, returning how long it took) [`WARM_UP`]
+/// times, then records up to `n` of them.
+fn sample(n: usize, mut once: impl FnMut() -> Duration) -> Vec<Duration> {
+    let start = Instant::now();
+    for _ in 0..WARM_UP {
+        once();
+        if start.elapsed() > WARM_UP_CAP {
+            break;
+        }
+    }
+    let start = Instant::now();
+    let mut samples = Vec::with_capacity(n);
+    while samples.len() < n {
+        samples.push(once());
+        if start.elapsed() > PHASE_CAP {
+            break;
+        }
+    }
+    samples
+}
+
+/// Round trips of our client with default options and `loop_start`.
+fn ours_latency(make: &dyn Fn(&str) -> ClientOptions, n: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let client = Client::new(make("e2e-ours-rtt")).expect("options");
+    let (got_tx, got) = mpsc::sync_channel::<Instant>(64);
+    client.on_message(move |_, _| {
+        let _ = got_tx.try_send(Instant::now());
+    });
+    let (subacked_tx, subacked) = mpsc::sync_channel(1);
+    client.on_subscribe(move |_, _, _, _| {
+        let _ = subacked_tx.try_send(());
+    });
+    client.connect().expect("connect");
+    client.loop_start().expect("loop");
+    let payload = Bytes::from(vec![0xA5u8; support::PAYLOAD_LEN]);
+
+    let topic = support::unique_topic("rtt-ours");
+    let puback = sample(n, || {
+        let t0 = Instant::now();
+        let h = client
+            .publish(&topic, payload.clone(), QoS::AtLeastOnce, false)
+            .expect("publish");
+        let outcome = h
+            .wait_for_publish(Some(Duration::from_secs(10)))
+            .expect("PUBACK within 10 s");
+        let rtt = t0.elapsed();
+        assert!(outcome.is_delivered());
+        rtt
+    });
+
+    let topic = support::unique_topic("rtt-ours-sub");
+    client
+        .subscribe(&topic, QoS::AtLeastOnce)
+        .expect("subscribe");
+    subacked
+        .recv_timeout(Duration::from_secs(10))
+        .expect("SUBACK");
+    let own = sample(n, || {
+        let t0 = Instant::now();
+        client
+            .publish(&topic, payload.clone(), QoS::AtLeastOnce, false)
+            .expect("publish");
+        let at = got
+            .recv_timeout(Duration::from_secs(10))
+            .expect("own message within 10 s");
+        at.saturating_duration_since(t0)
+    });
+    let _ = client.disconnect();
+    let _ = client.loop_stop();
+    (puback, own)
+}
+
+/// Round trips of rumqttc's sync client with default options, TCP_NODELAY
+/// as given (rumqttc's default is off).
+fn rumqttc_latency(
+    make: &dyn Fn(&str) -> rumqttc::MqttOptions,
+    n: usize,
+    nodelay: bool,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let (ack_tx, acks) = mpsc::channel::<Instant>();
+    let (msg_tx, msgs) = mpsc::channel::<Instant>();
+    let (subacked_tx, subacked) = mpsc::sync_channel(1);
+    let on_event = move |e: &rumqttc::Event| match e {
+        rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_)) => {
+            let _ = ack_tx.send(Instant::now());
+        }
+        rumqttc::Event::Incoming(rumqttc::Packet::Publish(_)) => {
+            let _ = msg_tx.send(Instant::now());
+        }
+        rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_)) => {
+            let _ = subacked_tx.try_send(());
+        }
+        _ => {}
+    };
+    let peer = support::RumqttcPeer::start_with(make("e2e-rumqttc-rtt"), nodelay, on_event);
+    let payload = vec![0xA5u8; support::PAYLOAD_LEN];
+    let qos = rumqttc::QoS::AtLeastOnce;
+
+    let topic = support::unique_topic("rtt-rumqttc");
+    let puback = sample(n, || {
+        let t0 = Instant::now();
+        peer.client
+            .publish(topic.as_str(), qos, false, payload.clone())
+            .expect("publish");
+        let at = acks
+            .recv_timeout(Duration::from_secs(10))
+            .expect("PUBACK within 10 s");
+        at.saturating_duration_since(t0)
+    });
+
+    let topic = support::unique_topic("rtt-rumqttc-sub");
+    peer.client
+        .subscribe(topic.as_str(), qos)
+        .expect("subscribe");
+    subacked
+        .recv_timeout(Duration::from_secs(10))
+        .expect("SUBACK");
+    let own = sample(n, || {
+        // PUBACKs of this phase are not waited for; drop them.
+        while acks.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        peer.client
+            .publish(topic.as_str(), qos, false, payload.clone())
+            .expect("publish");
+        let at = msgs
+            .recv_timeout(Duration::from_secs(10))
+            .expect("own message within 10 s");
+        at.saturating_duration_since(t0)
+    });
+    peer.stop();
+    (puback, own)
+}
+
+fn latency(t: &Transport, n: usize) {
+    println!(
+        "\n## {}: QoS 1 round trips, default settings, up to {n} sequential \
+         (after up to {WARM_UP} warm-up; at most {} s per row)\n",
+        t.name,
+        PHASE_CAP.as_secs()
+    );
+    println!("| round trip                  | library                    | samples | p50 µs  | p99 µs  | p99.9 µs");
+    println!("|-----------------------------|----------------------------|---------|---------|---------|---------");
+    let mut rows = Vec::new();
+    let (ack, own) = ours_latency(&*t.ours, n);
+    rows.push(("ours", ack, own));
+    if let Some(make) = &t.theirs {
+        let (ack, own) = rumqttc_latency(&**make, n, false);
+        rows.push(("rumqttc (default: Nagle on)", ack, own));
+        let (ack, own) = rumqttc_latency(&**make, n, true);
+        rows.push(("rumqttc (tcp_nodelay)", ack, own));
+    }
+    let mut lines = Vec::new();
+    for (name, ack, own) in rows {
+        lines.push(("publish -> PUBACK", name, ack));
+        lines.push(("publish -> own subscription", name, own));
+    }
+    lines.sort_by_key(|l| l.0 != "publish -> PUBACK");
+    for (what, name, samples) in lines {
+        let count = samples.len();
+        let (p50, p99, p999) = percentiles(samples);
+        println!("| {what:<27} | {name:<26} | {count:>7} | {p50:>7.1} | {p99:>7.1} | {p999:>8.1}");
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; anything else (cargo test --benches) is a smoke run.
+    let full = std::env::args().any(|a| a == "--bench");
+    let messages = env_usize("E2E_MESSAGES", if full { 100_000 } else { 2_000 });
+    let runs = env_usize("E2E_RUNS", if full { 3 } else { 1 }).max(1);
+    let rtt = env_usize("E2E_RTT", if full { 10_000 } else { 200 });
+
+    let broker = support::broker();
+    let transports = [tcp(&broker), tls(&broker), websocket(&broker)];
+    println!("# e2e: load average before: {}", support::load_average());
+    let started = Instant::now();
+    // E2E_TRANSPORTS=tcp,ws runs only those (by the start of their names).
+    let only = std::env::var("E2E_TRANSPORTS").ok();
+    let chosen = |t: &Transport| match only.as_deref() {
+        None => true,
+        Some(list) => list
+            .split(',')
+            .any(|w| !w.is_empty() && t.name.starts_with(w.trim())),
+    };
+    for t in transports.iter().filter(|t| chosen(t)) {
+        throughput(t, messages, runs);
+        if rtt > 0 {
+            latency(t, rtt);
+        }
+    }
+    println!(
+        "\nload average after: {}; took {:.1} s",
+        support::load_average(),
+        started.elapsed().as_secs_f64()
+    );
+}

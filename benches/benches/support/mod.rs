@@ -1,0 +1,430 @@
+//! What the end-to-end benches share: the Mosquitto they run against, the
+//! process CPU clock, and the one-publisher/one-subscriber workload run
+//! through our blocking client and through rumqttc's sync client.
+//!
+//! Included by `e2e.rs` and `mio_clients.rs` as `mod support;`; each uses a
+//! part of it.
+
+#![allow(dead_code)]
+
+use adapter_std::testing::Broker;
+use adapter_std::{Client, ClientOptions};
+use bytes::Bytes;
+use mqtt_proto::QoS;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The payload size the issue asks for.
+pub const PAYLOAD_LEN: usize = 32;
+/// Most messages unacknowledged at a time, for both libraries.
+pub const WINDOW: usize = 1_000;
+/// How long a run may go without the subscriber receiving anything before
+/// it is declared stalled (QoS 0 messages may be dropped on the way).
+const STALL: Duration = Duration::from_secs(5);
+
+/// A Mosquitto that is not the bottleneck: no per-packet log file (the
+/// fixture logs every packet otherwise), 1,000 messages in flight to each
+/// subscriber (the default 20 would cap QoS 1/2 delivery), a queue deep
+/// enough for a whole run, and TCP_NODELAY on its sockets (off by default
+/// in Mosquitto 2.0, which would let Nagle's algorithm delay the second of
+/// two back-to-back writes to one client by a delayed ACK).
+pub fn broker() -> Broker {
+    Broker::config()
+        .line("log_type none")
+        .line("log_type error")
+        .line("log_type warning")
+        .line(&format!("max_inflight_messages {WINDOW}"))
+        .line("max_queued_messages 1000000")
+        .line("set_tcp_nodelay true")
+        // The e2e bench's TLS and WebSocket runs.
+        .listener(adapter_std::testing::Listener::Tls)
+        .listener(adapter_std::testing::Listener::WebSocket)
+        .start()
+}
+
+/// User plus system CPU time of this whole process (every thread). The
+/// broker is another process and is not included.
+pub fn process_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct we pass; zeroed is a valid rusage.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer to a rusage.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed");
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Context switches of this whole process so far (voluntary: a thread
+/// blocked; involuntary: it was preempted). Thread hand-offs show here.
+pub fn context_switches() -> u64 {
+    // SAFETY: as in `process_cpu`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer to a rusage.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed");
+    (usage.ru_nvcsw + usage.ru_nivcsw) as u64
+}
+
+/// The load average line of `/proc/loadavg` (1, 5 and 15 minutes).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A number from the environment, or `default`.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// Topics never repeat within a process, so a late message of one run
+/// cannot be counted by the next.
+pub fn unique_topic(prefix: &str) -> String {
+    static RUN: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "bench/{prefix}/{}/{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// One publisher/subscriber run.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload {
+    /// Messages to publish.
+    pub messages: usize,
+    /// Their QoS, for the publish and the subscription.
+    pub qos: QoS,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, Copy)]
+pub struct RunResult {
+    /// Messages the subscriber received (fewer than published only if the
+    /// run stalled, which QoS 0 allows).
+    pub received: usize,
+    /// From the first publish to the last message received.
+    pub wall: Duration,
+    /// Process CPU over the same span, the idle baseline subtracted.
+    pub cpu: Duration,
+    /// Context switches of the process over the same span.
+    pub switches: u64,
+}
+
+impl RunResult {
+    /// Messages received per second.
+    pub fn rate(&self) -> f64 {
+        self.received as f64 / self.wall.as_secs_f64()
+    }
+
+    /// Context switches per received message.
+    pub fn switches_per_message(&self) -> f64 {
+        self.switches as f64 / self.received.max(1) as f64
+    }
+
+    /// CPU per received message, in microseconds.
+    pub fn cpu_per_message_us(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.received.max(1) as f64
+    }
+}
+
+/// CPU the process burns per second with both clients connected and idle
+/// (keep-alive timers, wake-ups of background threads): measured over
+/// 200 ms and subtracted from a run in proportion to its length.
+pub fn idle_cpu_rate() -> f64 {
+    let span = Duration::from_millis(200);
+    let c0 = process_cpu();
+    let t0 = Instant::now();
+    std::thread::sleep(span);
+    let used = process_cpu().saturating_sub(c0);
+    used.as_secs_f64() / t0.elapsed().as_secs_f64()
+}
+
+/// Counts received messages and tells the waiting thread when all arrived.
+struct Arrivals {
+    count: AtomicUsize,
+    target: usize,
+    done: mpsc::SyncSender<Instant>,
+}
+
+impl Arrivals {
+    fn new(target: usize) -> (Arc<Self>, mpsc::Receiver<Instant>) {
+        let (done, rx) = mpsc::sync_channel(1);
+        let me = Arc::new(Self {
+            count: AtomicUsize::new(0),
+            target,
+            done,
+        });
+        (me, rx)
+    }
+
+    fn arrived(&self) {
+        if self.count.fetch_add(1, Ordering::Relaxed) + 1 == self.target {
+            let _ = self.done.try_send(Instant::now());
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
+/// Waits until every message arrived, or nothing arrived for [`STALL`].
+/// Returns the received count and the time of the last arrival.
+fn wait_arrivals(arrivals: &Arrivals, done: &mpsc::Receiver<Instant>) -> (usize, Instant) {
+    let mut last_count = arrivals.count();
+    let mut last_change = Instant::now();
+    loop {
+        match done.recv_timeout(Duration::from_millis(100)) {
+            Ok(at) => return (arrivals.target, at),
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("subscriber gone"),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let count = arrivals.count();
+                if count != last_count {
+                    last_count = count;
+                    last_change = Instant::now();
+                } else if last_change.elapsed() > STALL {
+                    return (count, last_change);
+                }
+            }
+        }
+    }
+}
+
+/// The workload through our blocking client: `make(client_id)` gives the
+/// options (transport, protocol ...), which the publisher extends with an
+/// in-flight window of [`WINDOW`]. Both clients run `loop_start`; the
+/// calling thread publishes as fast as the window allows. The engine
+/// queues what does not fit the window; waiting on the oldest handle once
+/// [`WINDOW`] are outstanding keeps at most that many unfinished
+/// (unacknowledged or queued) at any time.
+pub fn ours_blocking(make: &dyn Fn(&str) -> ClientOptions, w: Workload) -> RunResult {
+    let topic = unique_topic("ours");
+    let (arrivals, done) = Arrivals::new(w.messages);
+
+    let sub = Client::new(make("e2e-ours-sub")).expect("subscriber options");
+    let a = arrivals.clone();
+    sub.on_message(move |_, _| a.arrived());
+    let (subacked_tx, subacked) = mpsc::sync_channel(1);
+    sub.on_subscribe(move |_, _, codes, _| {
+        let _ = subacked_tx.try_send(codes.to_vec());
+    });
+    sub.connect().expect("subscriber connects");
+    sub.loop_start().expect("subscriber loop");
+    sub.subscribe(&topic, w.qos).expect("subscribe");
+    let codes = subacked
+        .recv_timeout(Duration::from_secs(10))
+        .expect("SUBACK");
+    assert!(
+        codes.iter().all(|c| !c.is_error()),
+        "subscription refused: {codes:?}"
+    );
+
+    let publisher =
+        Client::new(make("e2e-ours-pub").max_inflight(WINDOW as u16)).expect("publisher options");
+    publisher.connect().expect("publisher connects");
+    publisher.loop_start().expect("publisher loop");
+
+    let idle = idle_cpu_rate();
+    let payload = Bytes::from(vec![0xA5u8; PAYLOAD_LEN]);
+    let mut window = VecDeque::with_capacity(WINDOW);
+    let cpu0 = process_cpu();
+    let switches0 = context_switches();
+    let t0 = Instant::now();
+    for _ in 0..w.messages {
+        if window.len() == WINDOW {
+            let oldest: adapter_std::MessageHandle = window.pop_front().expect("full window");
+            let outcome = oldest
+                .wait_for_publish(Some(Duration::from_secs(30)))
+                .expect("a message stayed unacknowledged for 30 s");
+            assert!(outcome.is_delivered(), "publish failed: {outcome:?}");
+        }
+        let handle = publisher
+            .publish(&topic, payload.clone(), w.qos, false)
+            .expect("publish");
+        window.push_back(handle);
+    }
+    let (received, last) = wait_arrivals(&arrivals, &done);
+    let cpu = process_cpu().saturating_sub(cpu0);
+    let switches = context_switches() - switches0;
+    let wall = last.saturating_duration_since(t0);
+
+    for h in window {
+        h.wait_for_publish(Some(Duration::from_secs(10)));
+    }
+    for c in [&publisher, &sub] {
+        let _ = c.disconnect();
+        let _ = c.loop_stop();
+    }
+    RunResult {
+        received,
+        wall,
+        cpu: cpu.saturating_sub(Duration::from_secs_f64(idle * wall.as_secs_f64())),
+        switches,
+    }
+}
+
+/// rumqttc's QoS.
+pub fn rumqttc_qos(qos: QoS) -> rumqttc::QoS {
+    match qos {
+        QoS::AtMostOnce => rumqttc::QoS::AtMostOnce,
+        QoS::AtLeastOnce => rumqttc::QoS::AtLeastOnce,
+        QoS::ExactlyOnce => rumqttc::QoS::ExactlyOnce,
+    }
+}
+
+/// A rumqttc sync client with its `Connection` iterated on its own thread.
+/// `on_event` sees every event; the thread ends when the connection errs
+/// (after our DISCONNECT, or the client handles being dropped).
+pub struct RumqttcPeer {
+    /// The client handle.
+    pub client: rumqttc::Client,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RumqttcPeer {
+    /// Connects with rumqttc's default network options (TCP_NODELAY off)
+    /// and waits for the CONNACK.
+    pub fn start(
+        options: rumqttc::MqttOptions,
+        on_event: impl FnMut(&rumqttc::Event) + Send + 'static,
+    ) -> Self {
+        Self::start_with(options, false, on_event)
+    }
+
+    /// [`RumqttcPeer::start`], choosing TCP_NODELAY.
+    pub fn start_with(
+        options: rumqttc::MqttOptions,
+        nodelay: bool,
+        on_event: impl FnMut(&rumqttc::Event) + Send + 'static,
+    ) -> Self {
+        // Request channel capacity 10, as in rumqttc's examples.
+        let (client, mut connection) = rumqttc::Client::new(options, 10);
+        let mut network = connection.eventloop.network_options();
+        network.set_tcp_nodelay(nodelay);
+        connection.eventloop.set_network_options(network);
+        let (connected_tx, connected) = mpsc::sync_channel(1);
+        let mut on_event = on_event;
+        let thread = std::thread::Builder::new()
+            .name("rumqttc-conn".into())
+            .spawn(move || {
+                for event in connection.iter() {
+                    match event {
+                        Ok(e) => {
+                            if let rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_)) = &e {
+                                let _ = connected_tx.try_send(());
+                            }
+                            let end = matches!(
+                                e,
+                                rumqttc::Event::Outgoing(rumqttc::Outgoing::Disconnect)
+                            );
+                            on_event(&e);
+                            if end {
+                                return;
+                            }
+                        }
+                        Err(_) => return,
+                    }
+                }
+            })
+            .expect("spawn rumqttc thread");
+        connected
+            .recv_timeout(Duration::from_secs(10))
+            .expect("rumqttc CONNACK");
+        Self {
+            client,
+            thread: Some(thread),
+        }
+    }
+
+    /// Sends DISCONNECT and waits for the connection thread.
+    pub fn stop(mut self) {
+        let _ = self.client.disconnect();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The workload through rumqttc's sync `Client`: each client's `Connection`
+/// is iterated on its own thread, the calling thread publishes. The
+/// publisher's in-flight limit is [`WINDOW`]; rumqttc stops taking
+/// requests while it is full, and `publish` blocks once its request
+/// channel (capacity 10) is full too.
+pub fn rumqttc_sync(make: &dyn Fn(&str) -> rumqttc::MqttOptions, w: Workload) -> RunResult {
+    let topic = unique_topic("rumqttc");
+    let (arrivals, done) = Arrivals::new(w.messages);
+    let (subacked_tx, subacked) = mpsc::sync_channel(1);
+    let a = arrivals.clone();
+    let sub = RumqttcPeer::start(make("e2e-rumqttc-sub"), move |e| match e {
+        rumqttc::Event::Incoming(rumqttc::Packet::Publish(_)) => a.arrived(),
+        rumqttc::Event::Incoming(rumqttc::Packet::SubAck(ack)) => {
+            let _ = subacked_tx.try_send(ack.return_codes.clone());
+        }
+        _ => {}
+    });
+    sub.client
+        .subscribe(topic.clone(), rumqttc_qos(w.qos))
+        .expect("rumqttc subscribe");
+    let codes = subacked
+        .recv_timeout(Duration::from_secs(10))
+        .expect("rumqttc SUBACK");
+    assert!(
+        codes
+            .iter()
+            .all(|c| matches!(c, rumqttc::SubscribeReasonCode::Success(_))),
+        "subscription refused: {codes:?}"
+    );
+
+    let mut options = make("e2e-rumqttc-pub");
+    options.set_inflight(WINDOW as u16);
+    let publisher = RumqttcPeer::start(options, |_| {});
+
+    let idle = idle_cpu_rate();
+    let payload = vec![0xA5u8; PAYLOAD_LEN];
+    let qos = rumqttc_qos(w.qos);
+    let cpu0 = process_cpu();
+    let switches0 = context_switches();
+    let t0 = Instant::now();
+    for _ in 0..w.messages {
+        publisher
+            .client
+            .publish(topic.as_str(), qos, false, payload.clone())
+            .expect("rumqttc publish");
+    }
+    let (received, last) = wait_arrivals(&arrivals, &done);
+    let cpu = process_cpu().saturating_sub(cpu0);
+    let switches = context_switches() - switches0;
+    let wall = last.saturating_duration_since(t0);
+    publisher.stop();
+    sub.stop();
+    RunResult {
+        received,
+        wall,
+        cpu: cpu.saturating_sub(Duration::from_secs_f64(idle * wall.as_secs_f64())),
+        switches,
+    }
+}
+
+/// The median of some runs, by rate; CPU per message is the median on its own.
+pub fn medians(runs: &[RunResult]) -> (f64, f64, usize) {
+    let mut rates: Vec<f64> = runs.iter().map(RunResult::rate).collect();
+    let mut cpus: Vec<f64> = runs.iter().map(RunResult::cpu_per_message_us).collect();
+    rates.sort_by(f64::total_cmp);
+    cpus.sort_by(f64::total_cmp);
+    let min_received = runs.iter().map(|r| r.received).min().unwrap_or(0);
+    (rates[rates.len() / 2], cpus[cpus.len() / 2], min_received)
+}
+
+/// The median of the runs' context switches per message.
+pub fn median_switches(runs: &[RunResult]) -> f64 {
+    let mut v: Vec<f64> = runs.iter().map(RunResult::switches_per_message).collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
