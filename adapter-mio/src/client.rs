@@ -1,7 +1,8 @@
 //! One MQTT client over a non-blocking socket, driven by the caller's loop
 //! with Paho's external-loop calls.
 
-use adapter_std::{Backoff, Callbacks, ClientOptions, Completions, Error, MessageHandle};
+use adapter_std::layers::{LayeredConnector, Stack, StreamLayer};
+use adapter_std::{Backoff, Callbacks, ClientOptions, Completions, Error, MessageHandle, Scheme};
 use bytes::{Buf, Bytes, BytesMut};
 use mio::net::TcpStream;
 use mqtt_proto::{
@@ -39,6 +40,11 @@ struct State {
     port: u16,
     nodelay: bool,
     session: Session,
+    /// How to build the TLS / WebSocket layers of a connection (`None` for plain TCP).
+    layers: Option<Box<LayeredConnector>>,
+    /// The layers of the current connection: wire bytes in and out of the
+    /// socket, MQTT bytes in and out of the engine.
+    stack: Option<Box<Stack>>,
     socket: Option<TcpStream>,
     /// The non-blocking connect has not been confirmed yet.
     tcp_pending: bool,
@@ -136,12 +142,19 @@ impl MqttClient {
             None => Session::new(config),
         };
         let (min, max) = options.reconnect_delays();
+        // The same Sans-IO TLS and WebSocket layers as the blocking client.
+        let layers = match options.scheme() {
+            Scheme::Mqtt => None,
+            _ => Some(Box::new(LayeredConnector::new(&options)?)),
+        };
         Ok(Self {
             state: RefCell::new(State {
                 host: options.host().into(),
                 port: options.port(),
                 nodelay: options.nodelay(),
                 session,
+                layers,
+                stack: None,
                 socket: None,
                 tcp_pending: false,
                 out: BytesMut::new(),
@@ -205,13 +218,31 @@ impl MqttClient {
                     };
                     match socket.read(&mut buf[..want]) {
                         Ok(0) => {
+                            if let Some(Err(e)) = st.stack.as_mut().map(|s| s.read_eof()) {
+                                log::debug!("transport closed: {e}");
+                            }
                             closed = true;
                             break;
                         }
                         Ok(n) => {
                             taken += n;
                             let now = Instant::now();
-                            st.session.handle_input(now, &buf[..n]);
+                            let State { stack, session, .. } = &mut *st;
+                            match stack.as_mut() {
+                                None => session.handle_input(now, &buf[..n]),
+                                Some(stack) => {
+                                    if let Err(e) = stack.read_wire(&buf[..n]) {
+                                        log::warn!("transport failed: {e}");
+                                        closed = true;
+                                        break;
+                                    }
+                                    let mut plain = Vec::new();
+                                    stack.take_plaintext(&mut plain);
+                                    if !plain.is_empty() {
+                                        session.handle_input(now, &plain);
+                                    }
+                                }
+                            }
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -314,6 +345,10 @@ impl MqttClient {
             .ok_or_else(|| Error::from(io::Error::new(io::ErrorKind::NotFound, "no address")))?;
         let socket = TcpStream::connect(addr)?;
         socket.set_nodelay(st.nodelay)?;
+        st.stack = match &st.layers {
+            Some(factory) => Some(Box::new(Stack::new(factory.layers()?)?)),
+            None => None,
+        };
         let now = Instant::now();
         st.session.connect(now)?;
         let fd = socket.as_raw_fd();
@@ -471,13 +506,35 @@ impl MqttClient {
         let (events, socket_events, completed) = {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
+            let mut layer_failed = None;
             while let Some(bytes) = st.session.poll_transmit() {
-                st.queued_total += bytes.len() as u64;
-                if st.out.is_empty() {
-                    st.out = BytesMut::from(&bytes[..]);
-                } else {
-                    st.out.extend_from_slice(&bytes);
+                match st.stack.as_mut() {
+                    Some(stack) => {
+                        if let Err(e) = stack.write_plaintext(&bytes) {
+                            layer_failed = Some(e);
+                        }
+                    }
+                    None => {
+                        st.queued_total += bytes.len() as u64;
+                        if st.out.is_empty() {
+                            st.out = BytesMut::from(&bytes[..]);
+                        } else {
+                            st.out.extend_from_slice(&bytes);
+                        }
+                    }
                 }
+            }
+            // What the layers have for the socket: framed MQTT bytes, and
+            // their own (handshakes, pongs, alerts).
+            if let Some(stack) = st.stack.as_mut() {
+                let mut wire = Vec::new();
+                stack.take_wire(&mut wire);
+                st.queued_total += wire.len() as u64;
+                st.out.extend_from_slice(&wire);
+            }
+            if let Some(e) = layer_failed {
+                log::warn!("transport failed: {e}");
+                st.session.handle_transport_closed(Instant::now());
             }
             let mut events = Vec::new();
             while let Some(e) = st.session.poll_event() {
@@ -536,6 +593,7 @@ impl MqttClient {
                     st.socket_events.push(SocketEvent::Closed(fd));
                 }
                 st.out = BytesMut::new();
+                st.stack = None;
                 st.write_interest = false;
                 st.tcp_pending = false;
                 // Handed to a transport that is gone: they did leave us, as far
