@@ -231,7 +231,12 @@ fn mqttrs_packets<'a>(w: &Workload, payload: &'a [u8]) -> Vec<mqttrs::Packet<'a>
         .collect()
 }
 
+// Each library's decode loop is compiled on its own (`inline(never)`), not
+// specialized into criterion's closure, so no library gains or loses by how
+// its loop happens to inline into the harness.
+
 /// Decodes the whole stream with our decoder, returning the emptied buffer.
+#[inline(never)]
 fn decode_ours(version: ProtocolVersion, mut buf: BytesMut) -> BytesMut {
     let mut decoder = Decoder::new(version);
     while let Some(packet) = decoder.decode(&mut buf).unwrap() {
@@ -240,6 +245,7 @@ fn decode_ours(version: ProtocolVersion, mut buf: BytesMut) -> BytesMut {
     buf
 }
 
+#[inline(never)]
 fn decode_rumqttc_v4(mut buf: BytesMut) -> BytesMut {
     while !buf.is_empty() {
         black_box(rv4::Packet::read(&mut buf, 1 << 28).unwrap());
@@ -247,6 +253,7 @@ fn decode_rumqttc_v4(mut buf: BytesMut) -> BytesMut {
     buf
 }
 
+#[inline(never)]
 fn decode_rumqttc_v5(mut buf: BytesMut) -> BytesMut {
     while !buf.is_empty() {
         black_box(rv5::Packet::read(&mut buf, None).unwrap());
@@ -256,6 +263,7 @@ fn decode_rumqttc_v5(mut buf: BytesMut) -> BytesMut {
 
 /// mqttrs decodes from a slice without consuming it and does not report the
 /// packet's size, so it is handed each frame's size (known from the stream).
+#[inline(never)]
 fn decode_mqttrs(buf: BytesMut, sizes: &[usize]) -> BytesMut {
     let mut rest: &[u8] = &buf;
     for &size in sizes {

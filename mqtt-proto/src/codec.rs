@@ -103,13 +103,11 @@ impl Decoder {
         // another costs more than decoding a short packet.
         match header.packet_type {
             PacketType::Publish => {
-                buf.advance(header.header_length);
-                let body = Reader::new(buf.split_to(header.remaining_length).freeze());
-                return Ok(Some(Packet::Publish(Publish::decode(
-                    header.flags,
-                    body,
-                    version,
-                )?)));
+                // One call into `bytes` (not inlined) for the whole packet;
+                // skipping the fixed header is then inlined.
+                let mut body = buf.split_to(size).freeze();
+                body.advance(header.header_length);
+                return Publish::decode_packet(header.flags, Reader::new(body), version);
             }
             // Without properties an acknowledgement is read from the input
             // as it stands, allocating nothing.
@@ -141,11 +139,11 @@ impl Decoder {
         }
         buf.advance(header.header_length);
         let body = buf.split_to(header.remaining_length).freeze();
-        let packet = decode_body(&header, body, self.version)?;
-        if let Packet::Connect(connect) = &packet {
+        let result = decode_body(&header, body, self.version);
+        if let Ok(Some(Packet::Connect(connect))) = &result {
             self.version = connect.protocol;
         }
-        Ok(Some(packet))
+        result
     }
 }
 

@@ -372,14 +372,22 @@ macro_rules! property_group {
             /// Values are read from the section alone, so a property that
             /// runs past the declared length is malformed before its value
             /// is judged (a cut-off Receive Maximum of 0 is not a Protocol Error).
+            ///
+            /// Inlined up to the usual empty section; the rest is out of line.
+            #[inline]
             pub(crate) fn read(r: &mut Reader) -> Result<Self, DecodeError> {
-                let mut props = Self::default();
                 let len = r.varint("property length")? as usize;
+                if len == 0 {
+                    return Ok(Self::default());
+                }
+                Self::read_section(r, len)
+            }
+
+            /// [`Self::read`] after a length other than zero.
+            fn read_section(r: &mut Reader, len: usize) -> Result<Self, DecodeError> {
+                let mut props = Self::default();
                 if len > r.remaining() {
                     return Err(DecodeError::Truncated("properties"));
-                }
-                if len == 0 {
-                    return Ok(props);
                 }
                 let mut section = Reader::new(r.bytes(len, "properties")?);
                 let mut read_all = || -> Result<(), DecodeError> {

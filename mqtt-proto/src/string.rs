@@ -63,13 +63,22 @@ pub(crate) fn is_plain_ascii(bytes: &[u8], forbidden: &[u8]) -> bool {
 }
 
 /// Checks the rules every MQTT string follows, on raw bytes.
+///
+/// Inlined: ASCII is by far the common case and one pass settles it, NUL
+/// check included; the rest is out of line.
+#[inline]
 pub(crate) fn validate(bytes: &[u8]) -> Result<(), StringError> {
+    if bytes.len() <= MAX_STRING_LEN && is_plain_ascii(bytes, &[]) {
+        return Ok(());
+    }
+    validate_unusual(bytes)
+}
+
+/// [`validate`] for a string too long, or not plain ASCII.
+#[cold]
+fn validate_unusual(bytes: &[u8]) -> Result<(), StringError> {
     if bytes.len() > MAX_STRING_LEN {
         return Err(StringError::TooLong(bytes.len()));
-    }
-    // ASCII is by far the common case; one pass settles it, NUL check included.
-    if is_plain_ascii(bytes, &[]) {
-        return Ok(());
     }
     core::str::from_utf8(bytes).map_err(|_| StringError::InvalidUtf8)?;
     if bytes.contains(&0) {

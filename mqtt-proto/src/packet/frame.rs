@@ -75,6 +75,10 @@ fn frame_len(remaining: usize, max: usize) -> Result<usize, EncodeError> {
 }
 
 /// Encodes `packet` if its size does not exceed `max`.
+///
+/// Inlined, so that a plain acknowledgement costs a few instructions at the
+/// call site; everything else goes to [`encode_body`].
+#[inline]
 pub(crate) fn encode_limited<P: sealed::Body + ?Sized>(
     packet: &P,
     version: ProtocolVersion,
@@ -86,6 +90,16 @@ pub(crate) fn encode_limited<P: sealed::Body + ?Sized>(
         buf.extend_from_slice(&ack);
         return Ok(ack.len());
     }
+    encode_body(packet, version, max, buf)
+}
+
+/// [`encode_limited`] for every packet but a plain acknowledgement.
+fn encode_body<P: sealed::Body + ?Sized>(
+    packet: &P,
+    version: ProtocolVersion,
+    max: usize,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
     let remaining = packet.body_len(version)?;
     let size = frame_len(remaining, max)?;
     buf.reserve(size);
@@ -280,17 +294,18 @@ pub(crate) fn wrap_ack(t: PacketType, ack: Ack) -> Packet {
 
 /// Decodes a packet body held as a shared buffer; strings, topics, payloads
 /// and binary properties of the result are views into `body`.
+///
+/// Always `Some` on success: the result has the type that
+/// [`crate::Decoder::decode`] returns, so that it is built in place.
 pub(crate) fn decode_body(
     header: &FixedHeader,
     body: Bytes,
     version: ProtocolVersion,
-) -> Result<Packet, DecodeError> {
+) -> Result<Option<Packet>, DecodeError> {
     let t = header.packet_type;
     let mut r = Reader::new(body);
     let packet = match t {
-        PacketType::Publish => {
-            return Publish::decode(header.flags, r, version).map(Packet::Publish)
-        }
+        PacketType::Publish => return Publish::decode_packet(header.flags, r, version),
         PacketType::Connect => Packet::Connect(Box::new(Connect::decode(&mut r)?)),
         PacketType::ConnAck => Packet::ConnAck(Box::new(ConnAck::decode(&mut r, version)?)),
         PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
@@ -306,7 +321,7 @@ pub(crate) fn decode_body(
         PacketType::Auth => Packet::Auth(Auth::decode(&mut r, version)?),
     };
     expect_end(&r, t)?;
-    Ok(packet)
+    Ok(Some(packet))
 }
 
 pub(crate) fn expect_end(r: &Reader, packet: PacketType) -> Result<(), DecodeError> {

@@ -1,5 +1,5 @@
 use super::frame::sealed::Body;
-use super::PacketType;
+use super::{Packet, PacketType};
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::PublishProperties;
 use crate::qos::{Delivery, PacketId, QoS};
@@ -62,12 +62,15 @@ impl Publish {
         self.topic.as_ref().map_or("", TopicName::as_str)
     }
 
+    /// Decodes a body into the value [`Decoder::decode`](crate::Decoder::decode)
+    /// returns, built in place: returning a `Publish` for the caller to wrap
+    /// would copy its couple of hundred bytes whenever this is not inlined.
     #[inline]
-    pub(crate) fn decode(
+    pub(crate) fn decode_packet(
         flags: u8,
         mut r: Reader,
         version: ProtocolVersion,
-    ) -> Result<Self, DecodeError> {
+    ) -> Result<Option<Packet>, DecodeError> {
         let dup = flags & 0x08 != 0;
         let retain = flags & 0x01 != 0;
         let qos = QoS::from_u8((flags >> 1) & 0x03).ok_or(DecodeError::InvalidQoS {
@@ -109,14 +112,14 @@ impl Publish {
         if topic.is_none() && properties.topic_alias.is_none() {
             return Err(DecodeError::MissingTopic);
         }
-        Ok(Self {
+        Ok(Some(Packet::Publish(Self {
             dup,
             delivery,
             retain,
             topic,
             payload: r.into_rest(),
             properties,
-        })
+        })))
     }
 }
 

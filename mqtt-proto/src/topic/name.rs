@@ -26,6 +26,7 @@ impl TopicName {
     }
 
     /// Validates raw bytes (for example a slice of a received packet) without copying.
+    #[inline]
     pub fn from_bytes(bytes: Bytes) -> Result<Self, TopicError> {
         parse(&bytes)?;
         Ok(Self(bytes))
@@ -66,14 +67,22 @@ impl TopicName {
 
 /// Checks a topic name. Shared with
 /// [`topic_matches_sub`](super::topic_matches_sub), which must not allocate.
+///
+/// Inlined: one branch-free pass settles the common case (ASCII, no
+/// wildcard, no NUL); the checks that name the fault are out of line.
+#[inline]
 pub(super) fn parse(bytes: &[u8]) -> Result<(), TopicError> {
+    if !bytes.is_empty() && bytes.len() <= MAX_STRING_LEN && is_plain_ascii(bytes, b"+#") {
+        return Ok(());
+    }
+    parse_unusual(bytes)
+}
+
+/// [`parse`] for a name that is empty, too long, or not plain ASCII.
+#[cold]
+fn parse_unusual(bytes: &[u8]) -> Result<(), TopicError> {
     if bytes.is_empty() {
         return Err(TopicError::Empty);
-    }
-    // One branch-free pass for the common case (ASCII, no wildcard, no
-    // NUL); the checks that name the fault only when it fails.
-    if bytes.len() <= MAX_STRING_LEN && is_plain_ascii(bytes, b"+#") {
-        return Ok(());
     }
     validate(bytes)?;
     if bytes.iter().any(|&b| b == b'+' || b == b'#') {
