@@ -12,20 +12,16 @@ use mqtt_proto::{
     AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
     SubscribeProperties, Subscription, TopicFilter, TopicName, UnsubscribeProperties,
 };
-use mqtt_session::{AckToken, MessageId, OutboundMessage, Session, SessionState};
+use mqtt_session::{AckToken, Event, MessageId, OutboundMessage, Session, SessionState};
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, TryLockError, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// What the reader threads and other threads tell the network loop.
+/// What other threads tell the network loop.
 pub(crate) enum LoopMsg {
-    /// Bytes read on the connection of `epoch`.
-    Input(u64, Vec<u8>),
-    /// The connection of `epoch` closed (EOF or error).
-    Closed(u64, Option<std::io::Error>),
     /// Events are waiting to be dispatched.
     Wake,
     /// `loop_stop` was called.
@@ -48,6 +44,11 @@ pub(crate) struct Core {
     pub completions: Completions,
     /// Whether any connection was ever accepted (for retry_first_connection).
     pub ever_connected: bool,
+    /// Events taken from the engine for the loop to dispatch.
+    pub pending: Vec<Event>,
+    /// Threads in `connect` waiting on `connack_cv` (notified only then:
+    /// a notification is a system call).
+    pub connack_waiters: usize,
 }
 
 /// The transport's write half, tagged with the connection it belongs to.
@@ -57,22 +58,31 @@ pub(crate) struct Writer {
 }
 
 pub(crate) struct Inner {
+    /// This client, for its reader threads (weak: they must not keep it alive).
+    pub self_ref: Weak<Inner>,
     pub options: ClientOptions,
     pub connector: Arc<dyn Connector>,
     pub core: Mutex<Core>,
     pub connack_cv: Condvar,
+    /// Signalled when the loop has dispatched the pending events.
+    pub drained: Condvar,
     pub writer: Mutex<Writer>,
     pub callbacks: RwLock<Arc<Callbacks<Client>>>,
     pub tx: SyncSender<LoopMsg>,
     pub rx: Mutex<Receiver<LoopMsg>>,
     pub wake_pending: AtomicBool,
+    /// A thread found the writer busy and left bytes for it (see `flush`).
+    pub flush_wanted: AtomicBool,
     pub stop: AtomicBool,
     pub background: Mutex<Option<thread::JoinHandle<Result<(), Error>>>>,
 }
 
-/// How many reads may wait for the network loop before the reader thread
-/// blocks, which in turn lets TCP push back on the broker.
+/// How many wake-ups may wait in the loop's queue.
 const LOOP_QUEUE: usize = 256;
+
+/// How many events may wait for the network loop before the reader thread
+/// stops reading, which in turn lets TCP push back on the broker.
+pub(crate) const PENDING_EVENTS: usize = 8192;
 
 /// A blocking MQTT client with Paho's calls, callbacks and loops.
 ///
@@ -143,34 +153,54 @@ impl Inner {
         }
     }
 
-    /// Writes what the session wants sent. The writer lock is taken before
-    /// the session lock is released, so bytes go out in the order the
-    /// session produced them whichever thread writes.
-    pub fn flush(&self, mut core: MutexGuard<'_, Core>) {
-        let has_events = core.session.has_events();
-        if !core.session.has_transmit() {
-            drop(core);
-            if has_events {
-                self.wake();
-            }
-            return;
-        }
-        let mut writer = lock(&self.writer);
-        let data = core.session.poll_transmit();
-        let epoch = core.epoch;
-        drop(core);
+    /// Writes what the session wants sent, unless another thread is
+    /// writing: then that thread writes it too once its write is done, so
+    /// no caller waits for another's write and bursts from several threads
+    /// leave in fewer system calls. Bytes are taken from the session only
+    /// by the writer lock's holder while it holds the session lock, so
+    /// they go out in the order the session produced them.
+    pub fn flush(&self, core: MutexGuard<'_, Core>) {
+        let has_events = core.session.has_events() || !core.pending.is_empty();
+        let mut core = Some(core);
         let mut failed = None;
-        let current = writer.epoch == epoch;
-        if let (Some(data), Some(out), true) = (data, writer.out.as_mut(), current) {
-            if let Err(e) = out.write_all(&data).and_then(|_| out.flush()) {
-                failed = Some(e);
+        loop {
+            let mut c = core.take().unwrap_or_else(|| self.lock_core());
+            if !c.session.has_transmit() {
+                break;
+            }
+            // Ask the writer, if there is one, to look again when done;
+            // the fences pair this with its release of the lock.
+            self.flush_wanted.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            let mut writer = match self.writer.try_lock() {
+                Ok(w) => w,
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(TryLockError::WouldBlock) => break,
+            };
+            self.flush_wanted.store(false, Ordering::Relaxed);
+            let data = c.session.poll_transmit();
+            let epoch = c.epoch;
+            drop(c);
+            let current = writer.epoch == epoch;
+            if let (Some(data), Some(out), true) = (data, writer.out.as_mut(), current) {
+                if let Err(e) = out.write_all(&data).and_then(|_| out.flush()) {
+                    failed = Some((epoch, e));
+                }
+            }
+            drop(writer);
+            if failed.is_some() {
+                break;
+            }
+            fence(Ordering::SeqCst);
+            if !self.flush_wanted.load(Ordering::Relaxed) {
+                break;
             }
         }
-        drop(writer);
-        if let Some(e) = &failed {
+        drop(core);
+        if let Some((epoch, e)) = &failed {
             log::warn!("write failed: {e}");
             let mut core = self.lock_core();
-            if core.epoch == epoch {
+            if core.epoch == *epoch {
                 core.session.handle_transport_closed(Instant::now());
                 if let Some(shutdown) = core.shutdown.take() {
                     shutdown();
@@ -210,33 +240,120 @@ impl Inner {
             w.out = Some(writer);
         }
         core.shutdown = Some(shutdown);
-        let tx = self.tx.clone();
+        let inner = self.self_ref.clone();
         thread::Builder::new()
             .name("mqtt-reader".into())
-            .spawn(move || read_loop(epoch, reader, tx))
+            .spawn(move || read_loop(epoch, reader, inner))
             .map_err(Error::from)?;
         self.flush(core);
         Ok(())
     }
+
+    /// Feeds bytes read on connection `epoch` to the engine and writes its
+    /// replies at once. Running this on the reader thread sends
+    /// acknowledgements without a hop to the loop thread, which is woken
+    /// only when there are events for callbacks.
+    fn handle_read(&self, epoch: u64, data: &[u8]) -> Fed {
+        let mut core = self.lock_core();
+        if core.pending.len() >= PENDING_EVENTS && core.epoch == epoch {
+            // The loop is behind (or not running): wait a while, then let
+            // the caller check that the client still exists.
+            core = self
+                .drained
+                .wait_timeout(core, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            if core.pending.len() >= PENDING_EVENTS {
+                return Fed::Backlog;
+            }
+        }
+        if core.epoch != epoch {
+            return Fed::Stale;
+        }
+        let now = Instant::now();
+        core.session.handle_input(now, data);
+        let absorbed = self.absorb(&mut core, now);
+        let answered = core.connack.is_some() && core.connack_waiters > 0;
+        self.flush(core);
+        absorbed.finish();
+        if answered {
+            self.connack_cv.notify_all();
+        }
+        Fed::Done
+    }
+
+    /// The connection `epoch` ended (EOF, or `error`).
+    fn handle_closed(&self, epoch: u64, error: Option<std::io::Error>) {
+        let mut core = self.lock_core();
+        if core.epoch != epoch {
+            return;
+        }
+        if let Some(e) = error {
+            log::debug!("connection closed: {e}");
+            // A transport failure before CONNACK (a TLS alert sent after
+            // the handshake, such as a missing client certificate) is the
+            // answer a waiting `connect` gets.
+            if core.connack.is_none() && !core.session.is_connected() {
+                core.connack = Some(Err(Error::from(e)));
+            }
+        }
+        let now = Instant::now();
+        core.session.handle_transport_closed(now);
+        if let Some(shutdown) = core.shutdown.take() {
+            shutdown();
+        }
+        let absorbed = self.absorb(&mut core, now);
+        let wake = !core.pending.is_empty();
+        let waiters = core.connack_waiters > 0;
+        drop(core);
+        absorbed.finish();
+        if waiters {
+            self.connack_cv.notify_all();
+        }
+        if wake {
+            self.wake();
+        }
+    }
 }
 
-/// The reader thread of one connection: blocking reads, handed to the loop.
-fn read_loop(epoch: u64, mut reader: Box<dyn std::io::Read + Send>, tx: SyncSender<LoopMsg>) {
+/// What became of bytes handed to [`Inner::handle_read`].
+enum Fed {
+    Done,
+    /// The connection is no longer the current one.
+    Stale,
+    /// Too many events wait for the loop; try again.
+    Backlog,
+}
+
+/// The reader thread of one connection: blocking reads, fed to the engine.
+/// It holds the client weakly, so dropping the last handle still closes
+/// the connection (which ends this thread).
+fn read_loop(epoch: u64, mut reader: Box<dyn std::io::Read + Send>, inner: Weak<Inner>) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        match reader.read(&mut buf) {
+        let result = reader.read(&mut buf);
+        match result {
             Ok(0) => {
-                let _ = tx.send(LoopMsg::Closed(epoch, None));
+                if let Some(inner) = inner.upgrade() {
+                    inner.handle_closed(epoch, None);
+                }
                 return;
             }
-            Ok(n) => {
-                if tx.send(LoopMsg::Input(epoch, buf[..n].to_vec())).is_err() {
+            Ok(n) => loop {
+                let Some(inner) = inner.upgrade() else {
                     return;
+                };
+                match inner.handle_read(epoch, &buf[..n]) {
+                    Fed::Done => break,
+                    Fed::Stale => return,
+                    Fed::Backlog => {}
                 }
-            }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
-                let _ = tx.send(LoopMsg::Closed(epoch, Some(e)));
+                if let Some(inner) = inner.upgrade() {
+                    inner.handle_closed(epoch, Some(e));
+                }
                 return;
             }
         }
@@ -268,7 +385,8 @@ impl Client {
         let (tx, rx) = mpsc::sync_channel(LOOP_QUEUE);
         let backoff = Backoff::new(options.reconnect_min, options.reconnect_max);
         Ok(Self {
-            inner: Arc::new(Inner {
+            inner: Arc::new_cyclic(|self_ref| Inner {
+                self_ref: self_ref.clone(),
                 connector,
                 core: Mutex::new(Core {
                     session: match state {
@@ -283,8 +401,11 @@ impl Client {
                     connack: None,
                     completions: Completions::default(),
                     ever_connected: false,
+                    pending: Vec::new(),
+                    connack_waiters: 0,
                 }),
                 connack_cv: Condvar::new(),
+                drained: Condvar::new(),
                 writer: Mutex::new(Writer {
                     epoch: 0,
                     out: None,
@@ -293,6 +414,7 @@ impl Client {
                 tx,
                 rx: Mutex::new(rx),
                 wake_pending: AtomicBool::new(false),
+                flush_wanted: AtomicBool::new(false),
                 stop: AtomicBool::new(false),
                 background: Mutex::new(None),
                 options,
@@ -367,7 +489,8 @@ impl Client {
                 if let Some(result) = core.connack.take() {
                     return result;
                 }
-                if core.shutdown.is_none() {
+                // Events not yet dispatched may hold the broker's answer.
+                if core.shutdown.is_none() && !core.session.has_events() {
                     return Err(Error::ConnectionLost("closed before CONNACK".into()));
                 }
             }
@@ -381,12 +504,16 @@ impl Client {
                     crate::event_loop::drive(self, &rx, left);
                 }
                 Err(_) => {
-                    let core = self.inner.lock_core();
+                    let mut core = self.inner.lock_core();
                     if core.connack.is_none() {
-                        let _ = self
+                        core.connack_waiters += 1;
+                        let mut core = self
                             .inner
                             .connack_cv
-                            .wait_timeout(core, left.min(Duration::from_millis(50)));
+                            .wait_timeout(core, left.min(Duration::from_millis(50)))
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                        core.connack_waiters -= 1;
                     }
                 }
             }

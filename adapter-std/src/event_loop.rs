@@ -2,8 +2,9 @@
 //! `loop_stop`, automatic reconnection, and callback dispatch.
 
 use crate::callbacks::ConnectInfo;
-use crate::client::{Client, LoopMsg};
+use crate::client::{Client, Core, Inner, LoopMsg};
 use crate::error::Error;
+use crate::handle::Settled;
 use mqtt_proto::ReasonCode;
 use mqtt_session::{Disconnection, Event};
 use std::sync::atomic::Ordering;
@@ -35,33 +36,17 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
     let mut running = true;
     let mut core = inner.lock_core();
     let now = Instant::now();
-    let mut handle = |core: &mut crate::client::Core, msg: LoopMsg| match msg {
-        LoopMsg::Input(epoch, data) if epoch == core.epoch => core.session.handle_input(now, &data),
-        LoopMsg::Closed(epoch, error) if epoch == core.epoch => {
-            if let Some(e) = error {
-                log::debug!("connection closed: {e}");
-                // A transport failure before CONNACK (a TLS alert sent after
-                // the handshake, such as a missing client certificate) is
-                // the answer a waiting `connect` gets.
-                if core.connack.is_none() && !core.session.is_connected() {
-                    core.connack = Some(Err(Error::from(e)));
-                }
-            }
-            core.session.handle_transport_closed(now);
-            if let Some(shutdown) = core.shutdown.take() {
-                shutdown();
-            }
-        }
+    let mut handle = |msg: LoopMsg| match msg {
         LoopMsg::Stop => running = false,
-        _ => {}
+        LoopMsg::Wake => {}
     };
     if let Some(msg) = first {
-        handle(&mut core, msg);
+        handle(msg);
     }
     // Take whatever else already arrived, so one wake-up serves a burst.
     for _ in 0..64 {
         match rx.try_recv() {
-            Ok(msg) => handle(&mut core, msg),
+            Ok(msg) => handle(msg),
             Err(_) => break,
         }
     }
@@ -69,56 +54,103 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
     if core.session.poll_timeout().is_some_and(|d| d <= now) {
         core.session.handle_timeout(now);
     }
-    let mut events = Vec::new();
-    while let Some(e) = core.session.poll_event() {
-        events.push(e);
+    let absorbed = inner.absorb(&mut core, now);
+    let events = std::mem::take(&mut core.pending);
+    // Each notification is a system call: only when someone may wait.
+    if events.len() >= crate::client::PENDING_EVENTS {
+        inner.drained.notify_all();
     }
-    let mut completed = Vec::new();
-    let mut close_after_flush = None;
-    for e in &events {
-        completed.extend(core.completions.settle(e));
-        match e {
-            Event::Connected {
-                session_present,
-                properties,
-            } => {
-                core.backoff.reset();
-                core.ever_connected = true;
-                core.reconnect_at = None;
-                core.connack = Some(Ok(ConnectInfo {
-                    session_present: *session_present,
-                    reason: ReasonCode::Success,
-                    properties: (**properties).clone(),
-                }));
-            }
-            Event::Disconnected(why) => {
-                // Closed only after the flush below: the engine may have
-                // queued a DISCONNECT that must still go out.
-                close_after_flush = core.shutdown.take();
-                if let Disconnection::Refused { reason, properties } = why {
-                    core.connack = Some(Err(crate::client::refused(*reason, properties.clone())));
-                } else if core.connack.is_none() && !core.session.is_connected() {
-                    // Lost before CONNACK: a waiting `connect` must not hang.
-                    core.connack = Some(Err(Error::ConnectionLost(format!("{why:?}"))));
-                }
-                if core.wanted && !matches!(why, Disconnection::Local { .. }) {
-                    let delay = core.backoff.next_delay();
-                    core.reconnect_at = Some(now + delay);
-                }
-            }
-            _ => {}
-        }
-    }
-    inner.connack_cv.notify_all();
+    let connack_waiters = core.connack_waiters > 0;
     inner.flush(core);
-    if let Some(shutdown) = close_after_flush {
-        shutdown();
+    if connack_waiters {
+        inner.connack_cv.notify_all();
     }
-    for settled in completed {
-        settled.deliver();
-    }
+    absorbed.finish();
     client.callbacks().dispatch(client, events);
     running && !inner.stop.load(Ordering::Acquire)
+}
+
+/// What [`Inner::absorb`] leaves to do once the engine's lock is released.
+#[must_use]
+pub(crate) struct Absorbed {
+    /// Outcomes for message handles.
+    settled: Vec<Settled>,
+    /// Closes the transport: the engine ended the connection, and the
+    /// DISCONNECT it queued must be flushed first.
+    close: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl Absorbed {
+    /// Closes the transport if asked, then completes the handles. Call
+    /// after flushing, with no lock held.
+    pub(crate) fn finish(self) {
+        if let Some(close) = self.close {
+            close();
+        }
+        for settled in self.settled {
+            settled.deliver();
+        }
+    }
+}
+
+impl Inner {
+    /// Takes the engine's events: settles message handles, keeps the
+    /// connection state (CONNACK for `connect`, reconnect timing), and
+    /// queues in `core.pending` the events callbacks may want. Runs on
+    /// whichever thread fed the engine, so a reader thread completes a
+    /// handle without waking the loop thread.
+    pub(crate) fn absorb(&self, core: &mut Core, now: Instant) -> Absorbed {
+        let mut absorbed = Absorbed {
+            settled: Vec::new(),
+            close: None,
+        };
+        if !core.session.has_events() {
+            return absorbed;
+        }
+        let on_publish = self
+            .callbacks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .on_publish
+            .is_some();
+        while let Some(e) = core.session.poll_event() {
+            absorbed.settled.extend(core.completions.settle(&e));
+            match &e {
+                Event::Connected {
+                    session_present,
+                    properties,
+                } => {
+                    core.backoff.reset();
+                    core.ever_connected = true;
+                    core.reconnect_at = None;
+                    core.connack = Some(Ok(ConnectInfo {
+                        session_present: *session_present,
+                        reason: ReasonCode::Success,
+                        properties: (**properties).clone(),
+                    }));
+                }
+                Event::Disconnected(why) => {
+                    absorbed.close = core.shutdown.take();
+                    if let Disconnection::Refused { reason, properties } = why {
+                        core.connack =
+                            Some(Err(crate::client::refused(*reason, properties.clone())));
+                    } else if core.connack.is_none() && !core.session.is_connected() {
+                        // Lost before CONNACK: a waiting `connect` must not hang.
+                        core.connack = Some(Err(Error::ConnectionLost(format!("{why:?}"))));
+                    }
+                    if core.wanted && !matches!(why, Disconnection::Local { .. }) {
+                        let delay = core.backoff.next_delay();
+                        core.reconnect_at = Some(now + delay);
+                    }
+                }
+                // Nothing else to do for it: no need to wake the loop.
+                Event::Published { .. } if !on_publish => continue,
+                _ => {}
+            }
+            core.pending.push(e);
+        }
+        absorbed
+    }
 }
 
 impl Client {
@@ -156,7 +188,11 @@ impl Client {
                 return Ok(());
             }
             let core = self.inner.lock_core();
-            if !core.wanted && !core.session.has_connection() && !core.session.has_events() {
+            if !core.wanted
+                && !core.session.has_connection()
+                && !core.session.has_events()
+                && core.pending.is_empty()
+            {
                 return Ok(());
             }
         }

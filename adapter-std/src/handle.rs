@@ -16,8 +16,17 @@ pub trait PacketIdLookup: Send + Sync {
 /// Where a message's outcome lands when its completion event arrives.
 #[derive(Debug, Default)]
 pub struct Completion {
-    state: Mutex<(Option<PacketId>, Option<PublishOutcome>)>,
+    state: Mutex<CompletionState>,
     done: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct CompletionState {
+    packet_id: Option<PacketId>,
+    outcome: Option<PublishOutcome>,
+    /// Threads in `wait_for_publish`: most messages complete with nobody
+    /// waiting, and then no wake-up (a system call) is made.
+    waiters: usize,
 }
 
 impl Completion {
@@ -25,10 +34,12 @@ impl Completion {
     pub fn complete(&self, packet_id: Option<PacketId>, outcome: PublishOutcome) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if packet_id.is_some() {
-            state.0 = packet_id;
+            state.packet_id = packet_id;
         }
-        state.1 = Some(outcome);
-        self.done.notify_all();
+        state.outcome = Some(outcome);
+        if state.waiters > 0 {
+            self.done.notify_all();
+        }
     }
 }
 
@@ -76,7 +87,7 @@ impl MessageHandle {
             .state
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .0;
+            .packet_id;
         known.or_else(|| {
             self.lookup
                 .as_ref()
@@ -96,7 +107,7 @@ impl MessageHandle {
             .state
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .1
+            .outcome
             .clone()
     }
 
@@ -111,9 +122,10 @@ impl MessageHandle {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(outcome) = &state.1 {
+            if let Some(outcome) = &state.outcome {
                 return Some(outcome.clone());
             }
+            state.waiters += 1;
             state = match deadline {
                 None => self
                     .completion
@@ -123,6 +135,7 @@ impl MessageHandle {
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
                     if left.is_zero() {
+                        state.waiters -= 1;
                         return None;
                     }
                     self.completion
@@ -132,6 +145,7 @@ impl MessageHandle {
                         .0
                 }
             };
+            state.waiters -= 1;
         }
     }
 }
