@@ -127,7 +127,8 @@ fn ours_packets(w: &Workload, payload: &Bytes) -> Vec<Packet> {
                                 })
                                 .collect(),
                             ..PublishProperties::default()
-                        };
+                        }
+                        .into();
                     }
                     Packet::Publish(p)
                 }

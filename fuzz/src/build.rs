@@ -413,7 +413,7 @@ fn publish(u: &mut Unstructured, version: ProtocolVersion) -> Result<Publish> {
         retain: u.arbitrary()?,
         topic,
         payload: binary(u)?,
-        properties,
+        properties: properties.into(),
     })
 }
 

@@ -52,8 +52,8 @@ pub use packet::{
 };
 pub use properties::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
-    PayloadFormat, PropertyId, PublishProperties, SubscribeProperties, SubscriptionId,
-    UnsubscribeProperties, UserProperty, WillProperties,
+    PayloadFormat, PropertyBox, PropertyId, PropertySet, PublishProperties, SubscribeProperties,
+    SubscriptionId, UnsubscribeProperties, UserProperty, WillProperties,
 };
 pub use qos::{Delivery, PacketId, QoS};
 pub use reason::ReasonCode;

@@ -217,7 +217,8 @@ fn samples() -> Vec<Packet> {
             SubscriptionId::new(SubscriptionId::MAX).unwrap(),
         ],
         content_type: Some(s("json")),
-    };
+    }
+    .into();
     out.push(Packet::Publish(p.clone()));
     p.topic = None;
     out.push(Packet::Publish(p));

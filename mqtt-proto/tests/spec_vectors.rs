@@ -153,7 +153,7 @@ fn publish(delivery: Delivery, t: Option<&str>, payload: &'static [u8]) -> Publi
         retain: false,
         topic: t.map(topic),
         payload: bytes(payload),
-        properties: PublishProperties::default(),
+        properties: Default::default(),
     }
 }
 
@@ -758,7 +758,7 @@ fn publish_5_0_every_property() {
     let expected = Publish {
         dup: true,
         retain: true,
-        properties: full_publish_properties(),
+        properties: full_publish_properties().into(),
         ..publish(Delivery::ExactlyOnce(pid(0x1234)), Some("s/1"), b"{}")
     };
     vector(V5, &wire, expected);

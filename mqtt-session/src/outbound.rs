@@ -40,7 +40,9 @@ impl Session {
         if message.retain && !self.server.retain_available {
             return Err(Error::RetainNotSupported);
         }
-        message.properties.topic_alias = None;
+        if message.properties.topic_alias.is_some() {
+            message.properties.topic_alias = None;
+        }
         let sends_now = self.is_connected()
             && self.state.queue.is_empty()
             && (message.qos == QoS::AtMostOnce
@@ -532,7 +534,12 @@ impl LentPublish {
             AliasUse::Define(a) => (Some(topic), None, NonZeroU16::new(a)),
             AliasUse::Reuse(a) => (None, Some(topic), NonZeroU16::new(a)),
         };
-        let topic_alias = core::mem::replace(&mut properties.topic_alias, alias);
+        // Written only when it changes: a write allocates the properties.
+        let topic_alias = if alias.is_some() || properties.topic_alias.is_some() {
+            core::mem::replace(&mut properties.topic_alias, alias)
+        } else {
+            None
+        };
         Self {
             publish: Publish {
                 dup: false,
@@ -558,8 +565,12 @@ impl LentPublish {
             mut properties,
             ..
         } = self.publish;
-        properties.topic_alias = self.topic_alias;
-        properties.message_expiry_interval = self.expiry;
+        if properties.topic_alias != self.topic_alias {
+            properties.topic_alias = self.topic_alias;
+        }
+        if properties.message_expiry_interval != self.expiry {
+            properties.message_expiry_interval = self.expiry;
+        }
         OutboundMessage {
             topic: topic
                 .or(self.topic)
@@ -593,7 +604,9 @@ pub(crate) fn build_publish(
         AliasUse::Define(a) => (Some(message.topic.clone()), NonZeroU16::new(a)),
         AliasUse::Reuse(a) => (None, NonZeroU16::new(a)),
     };
-    properties.topic_alias = alias;
+    if properties.topic_alias != alias {
+        properties.topic_alias = alias;
+    }
     Publish {
         dup: dup && message.qos != QoS::AtMostOnce,
         delivery,

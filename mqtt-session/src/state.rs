@@ -9,7 +9,7 @@
 
 use crate::event::MessageId;
 use bytes::Bytes;
-use mqtt_proto::{MqttString, PacketId, PublishProperties, QoS, TopicName};
+use mqtt_proto::{MqttString, PacketId, PropertyBox, PublishProperties, QoS, TopicName};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -26,7 +26,7 @@ pub struct OutboundMessage {
     pub retain: bool,
     /// PUBLISH properties (5.0); a topic alias here is ignored, the session
     /// chooses aliases itself.
-    pub properties: PublishProperties,
+    pub properties: PropertyBox<PublishProperties>,
 }
 
 impl OutboundMessage {
@@ -37,7 +37,7 @@ impl OutboundMessage {
             payload: payload.into(),
             qos: QoS::AtMostOnce,
             retain: false,
-            properties: PublishProperties::default(),
+            properties: PropertyBox::new(),
         }
     }
 

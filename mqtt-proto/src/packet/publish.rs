@@ -1,7 +1,7 @@
 use super::frame::sealed::Body;
 use super::{Packet, PacketType};
 use crate::error::{DecodeError, EncodeError};
-use crate::properties::PublishProperties;
+use crate::properties::{PropertyBox, PublishProperties};
 use crate::qos::{Delivery, PacketId, QoS};
 use crate::topic::TopicName;
 use crate::version::ProtocolVersion;
@@ -30,8 +30,8 @@ pub struct Publish {
     pub topic: Option<TopicName>,
     /// The application message.
     pub payload: Bytes,
-    /// PUBLISH properties (5.0).
-    pub properties: PublishProperties,
+    /// PUBLISH properties (5.0), allocated only when there are any.
+    pub properties: PropertyBox<PublishProperties>,
 }
 
 impl Publish {
@@ -43,7 +43,7 @@ impl Publish {
             retain: false,
             topic: Some(topic),
             payload: payload.into(),
-            properties: PublishProperties::default(),
+            properties: PropertyBox::new(),
         }
     }
 
@@ -105,9 +105,9 @@ impl Publish {
             }
         };
         let properties = if version.is_v5() {
-            PublishProperties::read(&mut r)?
+            PublishProperties::read_boxed(&mut r)?
         } else {
-            PublishProperties::default()
+            PropertyBox::new()
         };
         if topic.is_none() && properties.topic_alias.is_none() {
             return Err(DecodeError::MissingTopic);

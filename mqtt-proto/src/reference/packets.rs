@@ -190,7 +190,7 @@ pub(super) fn publish(i: In, version: ProtocolVersion, flags: PublishFlags) -> P
             retain: flags.retain,
             topic,
             payload: Bytes::copy_from_slice(payload),
-            properties,
+            properties: properties.into(),
         },
     ))
 }

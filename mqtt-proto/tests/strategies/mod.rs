@@ -628,7 +628,7 @@ pub fn publish(version: ProtocolVersion) -> BoxedStrategy<Publish> {
                     retain,
                     topic,
                     payload,
-                    properties,
+                    properties: properties.into(),
                 }
             },
         )
@@ -914,7 +914,7 @@ pub fn any_packet() -> BoxedStrategy<Packet> {
                 retain,
                 topic,
                 payload,
-                properties,
+                properties: properties.into(),
             })
         });
     let ack = (

@@ -14,6 +14,9 @@ use crate::wire::{
 use bytes::{Bytes, BytesMut};
 use core::num::{NonZeroU16, NonZeroU32};
 
+mod boxed;
+pub use boxed::{PropertyBox, PropertySet};
+
 macro_rules! property_ids {
     ($( $(#[$doc:meta])* $name:ident = $value:literal, )*) => {
         /// The identifier of an MQTT 5.0 property.
@@ -336,6 +339,16 @@ macro_rules! property_group {
             }
         }
 
+        impl $crate::properties::PropertySet for $name {
+            const EMPTY: &'static Self = &Self {
+                $( $field: property_group!(@empty $mode), )*
+            };
+
+            fn is_empty(&self) -> bool {
+                $name::is_empty(self)
+            }
+        }
+
         impl $name {
             /// Whether no property is set.
             pub fn is_empty(&self) -> bool {
@@ -375,12 +388,25 @@ macro_rules! property_group {
             ///
             /// Inlined up to the usual empty section; the rest is out of line.
             #[inline]
+            #[allow(dead_code)] // generated for every group; PUBLISH reads boxed
             pub(crate) fn read(r: &mut Reader) -> Result<Self, DecodeError> {
                 let len = r.varint("property length")? as usize;
                 if len == 0 {
                     return Ok(Self::default());
                 }
                 Self::read_section(r, len)
+            }
+
+            /// [`Self::read`], into a box allocated only for a section
+            /// that is not empty.
+            #[inline]
+            #[allow(dead_code)] // generated for every group, used by PUBLISH
+            pub(crate) fn read_boxed(r: &mut Reader) -> Result<PropertyBox<Self>, DecodeError> {
+                let len = r.varint("property length")? as usize;
+                if len == 0 {
+                    return Ok(PropertyBox::new());
+                }
+                Self::read_section(r, len).map(PropertyBox::from)
             }
 
             /// [`Self::read`] after a length other than zero.
@@ -423,6 +449,8 @@ macro_rules! property_group {
     };
     (@ty once $ty:ty) => { Option<$ty> };
     (@ty many $ty:ty) => { Vec<$ty> };
+    (@empty once) => { None };
+    (@empty many) => { Vec::new() };
     (@is_empty once $f:expr) => { $f.is_none() };
     (@is_empty many $f:expr) => { $f.is_empty() };
     (@check once $f:expr, $id:ident) => {
