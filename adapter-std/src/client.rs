@@ -273,12 +273,8 @@ impl Inner {
         let now = Instant::now();
         core.session.handle_input(now, data);
         let absorbed = self.absorb(&mut core, now);
-        let answered = core.connack.is_some() && core.connack_waiters > 0;
         self.flush(core);
-        absorbed.finish();
-        if answered {
-            self.connack_cv.notify_all();
-        }
+        absorbed.finish(self);
         Fed::Done
     }
 
@@ -303,16 +299,10 @@ impl Inner {
             shutdown();
         }
         let absorbed = self.absorb(&mut core, now);
-        let wake = !core.pending.is_empty();
-        let waiters = core.connack_waiters > 0;
-        drop(core);
-        absorbed.finish();
-        if waiters {
-            self.connack_cv.notify_all();
-        }
-        if wake {
-            self.wake();
-        }
+        // Nothing to send on a closed connection: this only wakes the loop
+        // for the events.
+        self.flush(core);
+        absorbed.finish(self);
     }
 }
 

@@ -60,12 +60,8 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
     if events.len() >= crate::client::PENDING_EVENTS {
         inner.drained.notify_all();
     }
-    let connack_waiters = core.connack_waiters > 0;
     inner.flush(core);
-    if connack_waiters {
-        inner.connack_cv.notify_all();
-    }
-    absorbed.finish();
+    absorbed.finish(inner);
     client.callbacks().dispatch(client, events);
     running && !inner.stop.load(Ordering::Acquire)
 }
@@ -78,17 +74,23 @@ pub(crate) struct Absorbed {
     /// Closes the transport: the engine ended the connection, and the
     /// DISCONNECT it queued must be flushed first.
     close: Option<Box<dyn Fn() + Send + Sync>>,
+    /// A `connect` waits on the CONNACK condition variable (signalled only
+    /// then: each notification is a system call).
+    connect_waits: bool,
 }
 
 impl Absorbed {
-    /// Closes the transport if asked, then completes the handles. Call
-    /// after flushing, with no lock held.
-    pub(crate) fn finish(self) {
+    /// Closes the transport if asked, completes the handles and wakes a
+    /// waiting `connect`. Call after flushing, with no lock held.
+    pub(crate) fn finish(self, inner: &Inner) {
         if let Some(close) = self.close {
             close();
         }
         for settled in self.settled {
             settled.deliver();
+        }
+        if self.connect_waits {
+            inner.connack_cv.notify_all();
         }
     }
 }
@@ -103,6 +105,7 @@ impl Inner {
         let mut absorbed = Absorbed {
             settled: Vec::new(),
             close: None,
+            connect_waits: core.connack_waiters > 0,
         };
         if !core.session.has_events() {
             return absorbed;
