@@ -65,6 +65,9 @@ pub struct Broker {
     config_path: PathBuf,
     listeners: Vec<(Listener, u16)>,
     certs: Option<TestCerts>,
+    /// Whether dropping removes `dir`: not for a failed start that is
+    /// retried in the same directory.
+    remove_dir: bool,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -113,13 +116,16 @@ impl Broker {
                 config_path,
                 listeners,
                 certs: certs.clone(),
+                remove_dir: true,
             };
             broker.spawn();
             if broker.wait_ready(Duration::from_secs(5)) {
                 return broker;
             }
             // Someone took the port between our probe and the broker's bind.
+            // The next attempt reuses the directory (certificates included).
             broker.kill();
+            broker.remove_dir = false;
         }
         panic!(
             "mosquitto did not start; see {}",
@@ -290,6 +296,9 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         self.kill();
+        if !self.remove_dir {
+            return;
+        }
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         } else {

@@ -65,6 +65,7 @@ mod connection;
 mod error;
 mod event;
 mod inbound;
+mod inflight_ids;
 mod outbound;
 mod requests;
 mod session;

@@ -182,12 +182,36 @@ impl Session {
         if self.state.inflight.len() >= window {
             return None;
         }
+        self.allocate_packet_id().map(Some)
+    }
+
+    /// A packet identifier held by no in-flight message, no pending
+    /// SUBSCRIBE / UNSUBSCRIBE and no orphaned PUBREL [MQTT-2.2.1-3].
+    pub(crate) fn allocate_packet_id(&mut self) -> Option<PacketId> {
         let busy = self
             .conn
             .as_ref()
             .map(|c| c.busy_packet_ids())
             .unwrap_or_default();
-        self.state.allocate_packet_id(&busy).map(Some)
+        let state = &mut self.state;
+        let in_use = state.inflight.len() + busy.len() + state.orphan_pubrels.len();
+        if in_use >= u16::MAX as usize {
+            return None;
+        }
+        loop {
+            state.next_packet_id = state.next_packet_id.wrapping_add(1);
+            let Some(id) = PacketId::new(state.next_packet_id) else {
+                continue;
+            };
+            // Identifiers are handed out in sequence, so a collision needs a
+            // wrap-around past a message still in flight: rare.
+            if !busy.contains(&id)
+                && !state.orphan_pubrels.contains(&id)
+                && !self.inflight_ids.contains(id, &state.inflight)
+            {
+                return Some(id);
+            }
+        }
     }
 
     /// Sends a message that no longer waits, with the identifier
@@ -235,17 +259,20 @@ impl Session {
                 reason: ReasonCode::Success,
                 properties: Default::default(),
             }),
-            Some(packet_id) => self.state.inflight.push_back(InflightMessage {
-                id,
-                packet_id,
-                stage: if qos == QoS::AtLeastOnce {
-                    Stage::AwaitingPubAck
-                } else {
-                    Stage::AwaitingPubRec
-                },
-                message: lent.restore(),
-                accepted_at,
-            }),
+            Some(packet_id) => {
+                self.inflight_ids.insert(packet_id);
+                self.state.inflight.push_back(InflightMessage {
+                    id,
+                    packet_id,
+                    stage: if qos == QoS::AtLeastOnce {
+                        Stage::AwaitingPubAck
+                    } else {
+                        Stage::AwaitingPubRec
+                    },
+                    message: lent.restore(),
+                    accepted_at,
+                })
+            }
         }
     }
 
@@ -313,6 +340,7 @@ impl Session {
         self.state.awaiting_pubrel.clear();
         self.state.pending_acks.clear();
         let inflight = std::mem::take(&mut self.state.inflight);
+        self.inflight_ids.clear();
         let mut requeue = Vec::new();
         for m in inflight {
             match (m.stage, self.config.session_lost) {
@@ -353,7 +381,10 @@ impl Session {
         } else {
             self.state.inflight.remove(i)
         };
-        m.expect("index valid")
+        let m = m.expect("index valid");
+        self.inflight_ids
+            .remove(m.packet_id, self.state.inflight.len());
+        m
     }
 
     fn find_inflight(&self, packet_id: PacketId) -> Option<usize> {

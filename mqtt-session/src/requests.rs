@@ -70,14 +70,7 @@ impl Session {
     }
 
     fn allocate_request_id(&mut self) -> Result<PacketId, Error> {
-        let busy = self
-            .conn
-            .as_ref()
-            .map(|c| c.busy_packet_ids())
-            .unwrap_or_default();
-        self.state
-            .allocate_packet_id(&busy)
-            .ok_or(Error::NoPacketIdAvailable)
+        self.allocate_packet_id().ok_or(Error::NoPacketIdAvailable)
     }
 
     fn send_request<P: Encodable>(

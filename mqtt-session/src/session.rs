@@ -5,6 +5,7 @@ use crate::config::{CleanStart, SessionConfig};
 use crate::connection::{Connection, Phase, ServerLimits};
 use crate::error::{Error, ProtocolError};
 use crate::event::{Disconnection, Event};
+use crate::inflight_ids::InflightIds;
 use crate::state::SessionState;
 use bytes::{Bytes, BytesMut};
 use core::time::Duration;
@@ -28,6 +29,8 @@ pub struct Session {
     pub(crate) conn: Option<Connection>,
     pub(crate) tx: BytesMut,
     pub(crate) events: VecDeque<Event>,
+    /// Index of `state.inflight`'s packet identifiers.
+    pub(crate) inflight_ids: InflightIds,
 }
 
 impl Session {
@@ -45,6 +48,7 @@ impl Session {
             conn: None,
             tx: BytesMut::new(),
             events: VecDeque::new(),
+            inflight_ids: InflightIds::default(),
         }
     }
 

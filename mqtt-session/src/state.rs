@@ -153,28 +153,4 @@ impl SessionState {
         self.next_message_id += 1;
         MessageId(self.next_message_id)
     }
-
-    /// A packet identifier not used by any in-flight message nor by `busy`
-    /// (pending SUBSCRIBE / UNSUBSCRIBE) [MQTT-2.2.1-3].
-    pub(crate) fn allocate_packet_id(&mut self, busy: &[PacketId]) -> Option<PacketId> {
-        let in_use = self.inflight.len() + busy.len() + self.orphan_pubrels.len();
-        if in_use >= u16::MAX as usize {
-            return None;
-        }
-        loop {
-            self.next_packet_id = self.next_packet_id.wrapping_add(1);
-            let Some(id) = PacketId::new(self.next_packet_id) else {
-                continue;
-            };
-            // Identifiers are handed out in sequence, so a collision needs a
-            // wrap-around past a message still in flight: rare, and then the
-            // scan is short because the window is small.
-            if !busy.contains(&id)
-                && !self.orphan_pubrels.contains(&id)
-                && !self.inflight.iter().any(|m| m.packet_id == id)
-            {
-                return Some(id);
-            }
-        }
-    }
 }

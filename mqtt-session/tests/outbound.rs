@@ -554,6 +554,51 @@ fn mqtt_2_2_1_3_packet_ids_are_not_reused_while_in_use() {
 }
 
 #[test]
+fn mqtt_2_2_1_3_a_long_window_keeps_its_ids_through_wrap_arounds() {
+    // Long enough for the session to index the window instead of scanning it.
+    let held = 40u16;
+    let mut c = config(ProtocolVersion::V3_1_1);
+    c.max_inflight = 100;
+    let mut h = connected(c);
+    for _ in 0..held {
+        h.act(|s, now| s.publish(now, message("a", "x", QoS::AtLeastOnce)))
+            .unwrap();
+        h.expect_packet();
+    }
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..(2 * 65_535) {
+        h.act(|s, now| s.publish(now, message("a", "y", QoS::AtLeastOnce)))
+            .unwrap();
+        let Packet::Publish(p) = h.expect_packet() else {
+            panic!()
+        };
+        let id = p.packet_id().unwrap();
+        assert!(id.get() > held, "{id:?} is still in flight");
+        seen.insert(id);
+        h.send(Packet::PubAck(Ack::new(id)));
+        h.take_events();
+    }
+    assert_eq!(seen.len(), 65_535 - usize::from(held));
+    // Acknowledging the held ones frees their ids again.
+    for n in 1..=held {
+        h.send(Packet::PubAck(Ack::new(pid(n))));
+    }
+    h.take_events();
+    let reused = (0..65_535).find_map(|_| {
+        h.act(|s, now| s.publish(now, message("a", "z", QoS::AtLeastOnce)))
+            .unwrap();
+        let Packet::Publish(p) = h.expect_packet() else {
+            panic!()
+        };
+        let id = p.packet_id().unwrap();
+        h.send(Packet::PubAck(Ack::new(id)));
+        h.take_events();
+        (id.get() <= held).then_some(id)
+    });
+    assert_eq!(reused, Some(pid(1)));
+}
+
+#[test]
 fn pubrec_for_unknown_id_is_answered_with_pubrel_not_found() {
     let mut h = connected(config(ProtocolVersion::V5));
     h.send(Packet::PubRec(ack(9)));
