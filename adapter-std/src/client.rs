@@ -5,6 +5,7 @@ use crate::callbacks::{Callbacks, ConnectInfo};
 use crate::error::Error;
 use crate::handle::{Completions, MessageHandle, PacketIdLookup};
 use crate::options::ClientOptions;
+use crate::reader::Reading;
 use crate::transport::{Connector, Link};
 use bytes::Bytes;
 use mqtt_proto::ConnAckProperties;
@@ -74,6 +75,12 @@ pub(crate) struct Inner {
     /// A thread found the writer busy and left bytes for it (see `flush`).
     pub flush_wanted: AtomicBool,
     pub stop: AtomicBool,
+    /// Set while `loop_start`'s thread runs: reader threads then run the
+    /// callbacks for what they read (see [`crate::reader`]).
+    pub reader_dispatch: AtomicBool,
+    /// Held by the thread running callbacks, so they run one at a time and
+    /// in order.
+    pub dispatch_turn: Mutex<()>,
     pub background: Mutex<Option<thread::JoinHandle<Result<(), Error>>>>,
 }
 
@@ -160,6 +167,12 @@ impl Inner {
     /// by the writer lock's holder while it holds the session lock, so
     /// they go out in the order the session produced them.
     pub fn flush(&self, core: MutexGuard<'_, Core>) {
+        self.flush_with(core, true)
+    }
+
+    /// [`Inner::flush`], waking the loop for pending events only if
+    /// `wake_for_events` (a write failure always wakes it).
+    pub fn flush_with(&self, core: MutexGuard<'_, Core>, wake_for_events: bool) {
         let has_events = core.session.has_events() || !core.pending.is_empty();
         let mut core = Some(core);
         let mut failed = None;
@@ -207,7 +220,7 @@ impl Inner {
                 }
             }
         }
-        if has_events || failed.is_some() {
+        if (has_events && wake_for_events) || failed.is_some() {
             self.wake();
         }
     }
@@ -240,113 +253,11 @@ impl Inner {
             w.out = Some(writer);
         }
         core.shutdown = Some(shutdown);
-        let inner = self.self_ref.clone();
-        thread::Builder::new()
-            .name("mqtt-reader".into())
-            .spawn(move || read_loop(epoch, reader, inner))
+        Reading::new(epoch, reader, self.self_ref.clone())
+            .spawn()
             .map_err(Error::from)?;
         self.flush(core);
         Ok(())
-    }
-
-    /// Feeds bytes read on connection `epoch` to the engine and writes its
-    /// replies at once. Running this on the reader thread sends
-    /// acknowledgements without a hop to the loop thread, which is woken
-    /// only when there are events for callbacks.
-    fn handle_read(&self, epoch: u64, data: &[u8]) -> Fed {
-        let mut core = self.lock_core();
-        if core.pending.len() >= PENDING_EVENTS && core.epoch == epoch {
-            // The loop is behind (or not running): wait a while, then let
-            // the caller check that the client still exists.
-            core = self
-                .drained
-                .wait_timeout(core, Duration::from_millis(100))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-            if core.pending.len() >= PENDING_EVENTS {
-                return Fed::Backlog;
-            }
-        }
-        if core.epoch != epoch {
-            return Fed::Stale;
-        }
-        let now = Instant::now();
-        core.session.handle_input(now, data);
-        let absorbed = self.absorb(&mut core, now);
-        self.flush(core);
-        absorbed.finish(self);
-        Fed::Done
-    }
-
-    /// The connection `epoch` ended (EOF, or `error`).
-    fn handle_closed(&self, epoch: u64, error: Option<std::io::Error>) {
-        let mut core = self.lock_core();
-        if core.epoch != epoch {
-            return;
-        }
-        if let Some(e) = error {
-            log::debug!("connection closed: {e}");
-            // A transport failure before CONNACK (a TLS alert sent after
-            // the handshake, such as a missing client certificate) is the
-            // answer a waiting `connect` gets.
-            if core.connack.is_none() && !core.session.is_connected() {
-                core.connack = Some(Err(Error::from(e)));
-            }
-        }
-        let now = Instant::now();
-        core.session.handle_transport_closed(now);
-        if let Some(shutdown) = core.shutdown.take() {
-            shutdown();
-        }
-        let absorbed = self.absorb(&mut core, now);
-        // Nothing to send on a closed connection: this only wakes the loop
-        // for the events.
-        self.flush(core);
-        absorbed.finish(self);
-    }
-}
-
-/// What became of bytes handed to [`Inner::handle_read`].
-enum Fed {
-    Done,
-    /// The connection is no longer the current one.
-    Stale,
-    /// Too many events wait for the loop; try again.
-    Backlog,
-}
-
-/// The reader thread of one connection: blocking reads, fed to the engine.
-/// It holds the client weakly, so dropping the last handle still closes
-/// the connection (which ends this thread).
-fn read_loop(epoch: u64, mut reader: Box<dyn std::io::Read + Send>, inner: Weak<Inner>) {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let result = reader.read(&mut buf);
-        match result {
-            Ok(0) => {
-                if let Some(inner) = inner.upgrade() {
-                    inner.handle_closed(epoch, None);
-                }
-                return;
-            }
-            Ok(n) => loop {
-                let Some(inner) = inner.upgrade() else {
-                    return;
-                };
-                match inner.handle_read(epoch, &buf[..n]) {
-                    Fed::Done => break,
-                    Fed::Stale => return,
-                    Fed::Backlog => {}
-                }
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                if let Some(inner) = inner.upgrade() {
-                    inner.handle_closed(epoch, Some(e));
-                }
-                return;
-            }
-        }
     }
 }
 
@@ -406,6 +317,8 @@ impl Client {
                 wake_pending: AtomicBool::new(false),
                 flush_wanted: AtomicBool::new(false),
                 stop: AtomicBool::new(false),
+                reader_dispatch: AtomicBool::new(false),
+                dispatch_turn: Mutex::new(()),
                 background: Mutex::new(None),
                 options,
             }),
@@ -472,6 +385,7 @@ impl Client {
     }
 
     fn await_connack(&self) -> Result<ConnectInfo, Error> {
+        crate::reader::hand_over_reading();
         let deadline = Instant::now() + self.inner.options.connect_timeout;
         loop {
             {

@@ -7,8 +7,10 @@ use crate::error::Error;
 use crate::handle::Settled;
 use mqtt_proto::ReasonCode;
 use mqtt_session::{Disconnection, Event};
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::TryLockError;
 use std::time::{Duration, Instant};
 
 /// One round of the loop: wait for input, a timer or a wake-up (at most
@@ -55,15 +57,70 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
         core.session.handle_timeout(now);
     }
     let absorbed = inner.absorb(&mut core, now);
-    let events = std::mem::take(&mut core.pending);
-    // Each notification is a system call: only when someone may wait.
-    if events.len() >= crate::client::PENDING_EVENTS {
-        inner.drained.notify_all();
-    }
-    inner.flush(core);
+    // This thread runs the callbacks itself: no wake-up for them.
+    inner.flush_with(core, false);
     absorbed.finish(inner);
-    client.callbacks().dispatch(client, events);
+    client.dispatch_pending();
     running && !inner.stop.load(Ordering::Acquire)
+}
+
+thread_local! {
+    /// Whether this thread is running callbacks (holds the dispatch turn).
+    static RUNS_CALLBACKS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as running callbacks until dropped, a panicking
+/// callback included.
+struct RunningCallbacks;
+
+impl RunningCallbacks {
+    fn enter() -> Self {
+        RUNS_CALLBACKS.set(true);
+        Self
+    }
+}
+
+impl Drop for RunningCallbacks {
+    fn drop(&mut self) {
+        RUNS_CALLBACKS.set(false);
+    }
+}
+
+impl Client {
+    /// Runs the callbacks for the pending events, unless another thread is
+    /// running callbacks: that thread then runs these too, since it looks
+    /// for more after giving up its turn.
+    pub(crate) fn dispatch_pending(&self) {
+        let inner = &self.inner;
+        loop {
+            let turn = match inner.dispatch_turn.try_lock() {
+                Ok(turn) => turn,
+                // A callback panicked on another thread; the turn is free.
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            loop {
+                let events = std::mem::take(&mut inner.lock_core().pending);
+                if events.is_empty() {
+                    break;
+                }
+                // Each notification is a system call: only when a reader
+                // may wait for room.
+                if events.len() >= crate::client::PENDING_EVENTS {
+                    inner.drained.notify_all();
+                }
+                let _running = RunningCallbacks::enter();
+                self.callbacks().dispatch(self, events);
+            }
+            drop(turn);
+            // Events queued by a thread that found the turn taken, after
+            // the last look above, are this thread's to run. The look is
+            // under the engine's lock, which orders it after their queuing.
+            if inner.lock_core().pending.is_empty() {
+                return;
+            }
+        }
+    }
 }
 
 /// What [`Inner::absorb`] leaves to do once the engine's lock is released.
@@ -207,6 +264,8 @@ impl Client {
     }
 
     /// Runs loop_forever in a background thread (Paho's `loop_start`).
+    /// Callbacks for what a connection reads then run on its reader
+    /// thread, one at a time; see the crate's notes on threads.
     pub fn loop_start(&self) -> Result<(), Error> {
         let mut bg = self
             .inner
@@ -217,6 +276,7 @@ impl Client {
             return Err(Error::LoopAlreadyRunning);
         }
         self.inner.stop.store(false, Ordering::Release);
+        self.inner.reader_dispatch.store(true, Ordering::Release);
         let client = self.clone();
         *bg = Some(
             std::thread::Builder::new()
@@ -249,8 +309,20 @@ impl Client {
         let Some(handle) = handle else {
             return Ok(());
         };
+        // No callback runs after this returns: none starts on a reader
+        // thread from now on, and one running there is waited for, unless
+        // it is the caller.
+        self.inner.reader_dispatch.store(false, Ordering::Release);
+        if !RUNS_CALLBACKS.get() {
+            drop(self.inner.dispatch_turn.lock());
+        }
         self.inner.stop.store(true, Ordering::Release);
         let _ = self.inner.tx.try_send(LoopMsg::Stop);
+        if handle.thread().id() == std::thread::current().id() {
+            // Called from a callback on the loop thread itself (as Paho
+            // allows): it ends once the callback returns.
+            return Ok(());
+        }
         handle
             .join()
             .unwrap_or_else(|_| Err(Error::ConnectionLost("loop thread panicked".into())))

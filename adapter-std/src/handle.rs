@@ -125,6 +125,7 @@ impl MessageHandle {
             if let Some(outcome) = &state.outcome {
                 return Some(outcome.clone());
             }
+            crate::reader::hand_over_reading();
             state.waiters += 1;
             state = match deadline {
                 None => self

@@ -19,12 +19,18 @@
 //!
 //! # Threads
 //!
-//! Each connection has a reader thread that blocks in `read` and hands the
-//! bytes to the network loop; the loop (the thread in `loop_forever`, the
-//! `loop_start` thread, or whoever calls `loop_once`) feeds the engine and
-//! runs the callbacks, one at a time, with no lock held. Commands from any
-//! thread (or callback) update the engine and write what it produced
-//! directly, so a publish never waits for the loop.
+//! Each connection has a reader thread that blocks in `read`, feeds the
+//! engine what arrived and writes its replies (acknowledgements) at once.
+//! Callbacks run one at a time, in order, with no lock held: under
+//! [`Client::loop_start`] on the reader thread that read their input (as
+//! Paho runs them on its one network thread), otherwise on the thread in
+//! `loop_forever` or `loop_once`. While a callback runs on a reader thread
+//! its connection is not read, as in Paho; a `wait_for_publish` or
+//! `connect` inside it first hands the reading to a new thread, so it
+//! never waits for itself. Commands from any thread (or callback) update
+//! the engine and write what it produced directly, so a publish never
+//! waits for the loop. The loop thread keeps the timers (keep alive,
+//! retries) and reconnects.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -38,6 +44,7 @@ mod handle;
 pub mod helpers;
 pub mod layers;
 mod options;
+mod reader;
 mod setters;
 #[cfg(feature = "testing")]
 pub mod testing;

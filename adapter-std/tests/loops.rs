@@ -188,3 +188,107 @@ fn wait_for(f: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn waiting_for_an_acknowledgement_inside_a_callback_does_not_wait_for_itself() {
+    // Under loop_start the reader thread runs the callbacks; a callback
+    // waiting for a PUBACK must not stop that PUBACK from being read.
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "waits", ProtocolVersion::V5)).unwrap();
+    let (tx, rx) = mpsc::channel();
+    client.on_message(move |c, m| {
+        if m.topic() == "waits/in" {
+            let handle = c
+                .publish("waits/reply", m.payload_bytes(), QoS::AtLeastOnce, false)
+                .unwrap();
+            let outcome = handle.wait_for_publish(Some(WAIT));
+            let _ = tx.send(outcome.is_some_and(|o| o.is_delivered()));
+        }
+    });
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    client.subscribe("waits/in", QoS::AtLeastOnce).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // Several in a row: each wait hands the reading to a new thread.
+    for i in 0..5u8 {
+        client
+            .publish("waits/in", vec![i], QoS::AtLeastOnce, false)
+            .unwrap();
+        assert_eq!(rx.recv_timeout(WAIT), Ok(true), "message {i}");
+    }
+    stop(&client);
+}
+
+#[test]
+fn callbacks_run_one_at_a_time_and_none_after_loop_stop() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "serial", ProtocolVersion::V3_1_1)).unwrap();
+    let running = Arc::new(AtomicUsize::new(0));
+    let overlaps = Arc::new(AtomicUsize::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (r, o, n) = (running.clone(), overlaps.clone(), calls.clone());
+    let serial = move || {
+        if r.fetch_add(1, Ordering::SeqCst) != 0 {
+            o.fetch_add(1, Ordering::SeqCst);
+        }
+        n.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_micros(200));
+        r.fetch_sub(1, Ordering::SeqCst);
+    };
+    let s = serial.clone();
+    client.on_message(move |_, _| s());
+    client.on_publish(move |_, _, _| serial());
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    client.subscribe("serial/#", QoS::AtLeastOnce).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // At QoS 0 on_publish comes from the publishing thread's work (run by
+    // the loop thread) while on_message comes from the reader thread.
+    for i in 0..200u32 {
+        let qos = if i % 2 == 0 {
+            QoS::AtMostOnce
+        } else {
+            QoS::AtLeastOnce
+        };
+        client
+            .publish("serial/x", i.to_be_bytes().to_vec(), qos, false)
+            .unwrap();
+    }
+    wait_for(|| calls.load(Ordering::SeqCst) == 400);
+    assert_eq!(overlaps.load(Ordering::SeqCst), 0, "callbacks overlapped");
+
+    client.loop_stop().unwrap();
+    let before = calls.load(Ordering::SeqCst);
+    client
+        .publish("serial/x", "after", QoS::AtMostOnce, false)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        before,
+        "a callback ran after loop_stop"
+    );
+    // The next loop runs what arrived meanwhile.
+    client.loop_start().unwrap();
+    wait_for(|| calls.load(Ordering::SeqCst) == before + 2);
+    stop(&client);
+}
+
+#[test]
+fn loop_stop_from_inside_a_callback_returns() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "selfstop", ProtocolVersion::V3_1_1)).unwrap();
+    let (tx, rx) = mpsc::channel();
+    client.on_message(move |c, _| {
+        let _ = tx.send(c.loop_stop().is_ok());
+    });
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    client.subscribe("selfstop", QoS::AtMostOnce).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    client
+        .publish("selfstop", "x", QoS::AtMostOnce, false)
+        .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT), Ok(true));
+    client.disconnect().unwrap();
+}

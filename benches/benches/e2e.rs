@@ -32,7 +32,8 @@
 //! Run: `cargo bench -p mqtt-benches --bench e2e`
 //! Quick: `E2E_MESSAGES=20000 E2E_RUNS=1 E2E_RTT=2000 cargo bench -p mqtt-benches --bench e2e`
 //! One transport: `E2E_TRANSPORTS=tcp` (a comma-separated list of name
-//! prefixes); some QoS levels: `E2E_QOS=1,2`; no latency part: `E2E_RTT=0`.
+//! prefixes); some QoS levels: `E2E_QOS=1,2`; no latency part: `E2E_RTT=0`;
+//! one library (for profiling): `E2E_LIBS=ours` or `E2E_LIBS=rumqttc`.
 //! Without `--bench` (as `cargo test --benches` runs it) it is a smoke run
 //! of 2,000 messages and 200 round trips.
 //!
@@ -125,14 +126,19 @@ fn throughput(t: &Transport, messages: usize, runs: usize) {
     // E2E_QOS=1,2 runs only those levels.
     let levels = std::env::var("E2E_QOS").unwrap_or_default();
     let chosen = |q: u8| levels.is_empty() || levels.split(',').any(|l| l.trim() == q.to_string());
+    // E2E_LIBS=ours (or rumqttc) runs one library only, for profiling.
+    let libs = std::env::var("E2E_LIBS").unwrap_or_default();
+    let runs_lib = |name: &str| libs.is_empty() || libs.split(',').any(|l| l.trim() == name);
     let qos_levels = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
     for qos in qos_levels.into_iter().filter(|&q| chosen(q as u8)) {
         let w = Workload { messages, qos };
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
         for _ in 0..runs {
-            ours.push(support::ours_blocking(&*t.ours, w));
-            if let Some(make) = &t.theirs {
+            if runs_lib("ours") {
+                ours.push(support::ours_blocking(&*t.ours, w));
+            }
+            if let (Some(make), true) = (&t.theirs, runs_lib("rumqttc")) {
                 theirs.push(support::rumqttc_sync(&**make, w));
             }
         }
