@@ -76,7 +76,7 @@ impl Message {
         &self.inner.publish.properties
     }
 
-    /// The token to pass to [`Client::ack`] in manual-ack mode.
+    /// The token to pass to [`Client::ack`](crate::Client::ack) in manual-ack mode.
     pub fn ack_token(&self) -> Option<AckToken> {
         self.inner.ack
     }
@@ -119,7 +119,7 @@ type AuthCallback<C> = Arc<dyn Fn(&C, ReasonCode, &AuthProperties) + Send + Sync
 type LogCallback<C> = Arc<dyn Fn(&C, log::Level, &str) + Send + Sync>;
 
 /// Paho's callback slots for a client of type `C`, and how engine events
-/// reach them. Shared by this crate's [`Client`] and other adapters
+/// reach them. Shared by this crate's [`Client`](crate::Client) and other adapters
 /// (adapter-mio), so every adapter calls callbacks with the same meaning.
 ///
 /// Cloning is cheap (`Arc`s): adapters clone the set before running

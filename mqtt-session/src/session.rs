@@ -106,7 +106,7 @@ impl Session {
     /// Frees the transmit, receive and event buffers that hold nothing.
     ///
     /// An emptied buffer keeps its allocation (the transmit buffer its
-    /// [`TX_BUFFER`] bytes), which suits a busy connection; an adapter
+    /// 4 KiB), which suits a busy connection; an adapter
     /// keeping many mostly idle sessions calls this once it has written
     /// everything, so that an idle session holds no buffer. The next packet
     /// allocates what it needs. Nothing observable changes.
