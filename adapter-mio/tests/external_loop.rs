@@ -7,17 +7,23 @@ use adapter_std::ClientOptions;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use mqtt_proto::{ProtocolVersion, QoS};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Runs a caller-owned mio loop for `client` until `done` or 10 s pass.
 /// It registers write interest only while the client wants to write, as
 /// loops built on Paho's socket callbacks do.
-fn run(client: &MqttClient, mut done: impl FnMut() -> bool) {
+fn run(client: &MqttClient, done: impl FnMut() -> bool) {
+    run_for(client, Duration::from_secs(10), done)
+}
+
+/// [`run`] with another time limit.
+fn run_for(client: &MqttClient, limit: Duration, mut done: impl FnMut() -> bool) {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(64);
     let mut registered: Option<(i32, bool)> = None;
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + limit;
     while !done() {
         assert!(Instant::now() < deadline, "timed out");
         let fd = client.socket();
@@ -53,7 +59,10 @@ fn run(client: &MqttClient, mut done: impl FnMut() -> bool) {
             .map(|d| d.saturating_duration_since(Instant::now()))
             .unwrap_or(Duration::from_millis(100))
             .min(Duration::from_millis(100));
-        poll.poll(&mut events, Some(timeout)).unwrap();
+        match poll.poll(&mut events, Some(timeout)) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            result => result.unwrap(),
+        }
         for e in events.iter() {
             if e.is_writable() {
                 client.loop_write().unwrap();
@@ -181,4 +190,117 @@ fn next_deadline_is_the_keep_alive() {
     let until = Instant::now() + Duration::from_millis(3500);
     run(&client, || Instant::now() > until);
     assert!(client.is_connected());
+}
+
+#[test]
+fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop() {
+    // The broker keeps its sessions on disk; it is frozen with hundreds of
+    // QoS 1/2 messages unacknowledged, SIGKILLed and restarted. The loop's
+    // reconnect resumes the session and resends them with DUP set.
+    let mut broker = Broker::config()
+        .persistence()
+        .line("autosave_on_changes true")
+        .start();
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let props = mqtt_proto::ConnectProperties {
+            session_expiry_interval: version.is_v5().then_some(600),
+            ..Default::default()
+        };
+        let options = |id: &str| {
+            ClientOptions::new("127.0.0.1", broker.port())
+                .client_id(format!("{id}-{version}"))
+                .protocol(version)
+                .clean_start(false)
+                .connect_properties(props.clone())
+                .reconnect_delay(Duration::from_millis(50), Duration::from_millis(500))
+        };
+        let received: Arc<Mutex<HashMap<u32, usize>>> = Arc::default();
+        let sub = adapter_std::Client::new(options("mio-crash-sub")).unwrap();
+        let r = received.clone();
+        sub.on_message(move |_, m| {
+            let n = u32::from_be_bytes(m.payload()[..4].try_into().unwrap());
+            *r.lock().unwrap().entry(n).or_default() += 1;
+        });
+        let (subscribed_tx, subscribed) = std::sync::mpsc::channel();
+        sub.on_subscribe(move |_, _, _, _| {
+            let _ = subscribed_tx.send(());
+        });
+        sub.on_connect(|c, _| {
+            c.subscribe("mio-crash/#", QoS::ExactlyOnce).unwrap();
+        });
+        sub.connect().unwrap();
+        sub.loop_start().unwrap();
+        subscribed.recv_timeout(Duration::from_secs(10)).unwrap();
+
+        // Mosquitto takes 20 unfinished QoS 1/2 messages from a client; a
+        // 3.1.1 client is not told, and the broker acknowledges and drops
+        // any beyond. A 5.0 client learns it from Receive Maximum.
+        let window = if version.is_v5() { 50 } else { 20 };
+        let publisher = MqttClient::new(options("mio-crash-pub").max_inflight(window)).unwrap();
+        publisher.connect().unwrap();
+        run(&publisher, || publisher.is_connected());
+        let publish = |range: std::ops::Range<u32>| -> Vec<_> {
+            range
+                .map(|i| {
+                    let qos = if i % 2 == 0 {
+                        QoS::AtLeastOnce
+                    } else {
+                        QoS::ExactlyOnce
+                    };
+                    publisher
+                        .publish("mio-crash/m", i.to_be_bytes().to_vec(), qos, false)
+                        .unwrap()
+                })
+                .collect()
+        };
+        let before = publish(0..100);
+        run(&publisher, || before.iter().all(|h| h.is_published()));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while received.lock().unwrap().len() < 100 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        {
+            let r = received.lock().unwrap();
+            let missing: Vec<u32> = (0..100).filter(|i| !r.contains_key(i)).collect();
+            assert!(
+                missing.is_empty(),
+                "{version}: before the crash, missing {missing:?}"
+            );
+        }
+
+        broker.pause();
+        let in_flight = publish(100..600);
+        let until = Instant::now() + Duration::from_millis(300);
+        run(&publisher, || Instant::now() >= until);
+        assert!(
+            in_flight.iter().all(|h| !h.is_published()),
+            "acknowledged while frozen"
+        );
+        broker.kill();
+        broker.restart();
+
+        run_for(&publisher, Duration::from_secs(60), || {
+            in_flight.iter().all(|h| h.is_published())
+        });
+        for h in &in_flight {
+            let outcome = h.wait_for_publish(Some(Duration::ZERO)).unwrap();
+            assert!(outcome.is_delivered(), "{version}: {outcome:?}");
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while received.lock().unwrap().len() < 600 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let received = received.lock().unwrap();
+        let missing: Vec<u32> = (0..600).filter(|i| !received.contains_key(i)).collect();
+        assert!(missing.is_empty(), "{version}: missing {missing:?}");
+        for (&i, &count) in received.iter() {
+            if i % 2 == 1 {
+                assert_eq!(count, 1, "{version}: QoS 2 message {i} came {count} times");
+            }
+        }
+        drop(received);
+        publisher.disconnect().unwrap();
+        let _ = sub.disconnect();
+        sub.loop_stop().unwrap();
+    }
 }
