@@ -246,7 +246,12 @@ impl ClientOptions {
     }
 
     /// Most unacknowledged outbound QoS 1/2 messages (default 20 for 3.x; for
-    /// 5.0 the server's Receive Maximum).
+    /// 5.0 the server's Receive Maximum, which also caps a larger value).
+    ///
+    /// A 3.x server has no way to announce its limit. Mosquitto's default
+    /// is 20 per client (`max_inflight_messages`); beyond it, it
+    /// acknowledges a message and drops it. Raise this only as far as the
+    /// broker allows.
     pub fn max_inflight(mut self, n: u16) -> Self {
         self.max_inflight = Some(n.max(1));
         self
