@@ -144,13 +144,19 @@ impl Body for Publish {
             if self.topic.is_none() && self.properties.topic_alias.is_none() {
                 return Err(EncodeError::MissingTopic);
             }
-            self.properties.check()?;
-            len += self.properties.wire_len();
+            len += match self.properties.allocated() {
+                // Just the zero property length.
+                None => 1,
+                Some(properties) => {
+                    properties.check()?;
+                    properties.wire_len()
+                }
+            };
         } else {
             if self.topic.is_none() {
                 return Err(EncodeError::MissingTopic);
             }
-            if !self.properties.is_empty() {
+            if self.properties.allocated().is_some_and(|p| !p.is_empty()) {
                 return Err(EncodeError::PropertiesNotSupported {
                     packet: "PUBLISH",
                     version,
@@ -169,7 +175,10 @@ impl Body for Publish {
             buf.put_u16(id.get());
         }
         if version.is_v5() {
-            self.properties.write(buf);
+            match self.properties.allocated() {
+                None => buf.put_u8(0),
+                Some(properties) => properties.write(buf),
+            }
         }
         buf.put_slice(&self.payload);
     }

@@ -46,6 +46,12 @@ impl<T: PropertySet> PropertyBox<T> {
         self.0.is_some()
     }
 
+    /// The set if memory is held; `None` means no property, which lets
+    /// the encoder skip walking an empty set.
+    pub fn allocated(&self) -> Option<&T> {
+        self.0.as_deref()
+    }
+
     /// The properties, moved out of the box.
     pub fn into_inner(self) -> T {
         self.0.map(|b| *b).unwrap_or_default()
