@@ -7,7 +7,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use mio::net::TcpStream;
 use mqtt_proto::{
     AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
-    SubscribeProperties, Subscription, TopicFilter, TopicName, UnsubscribeProperties,
+    SubscribeProperties, Subscription, TopicFilter, UnsubscribeProperties,
 };
 use mqtt_session::{AckToken, Disconnection, Event, OutboundMessage, Session, SessionState};
 use std::cell::RefCell;
@@ -414,10 +414,7 @@ impl MqttClient {
         qos: QoS,
         retain: bool,
     ) -> Result<MessageHandle, Error> {
-        let message = OutboundMessage::new(TopicName::new(topic)?, payload)
-            .qos(qos)
-            .retain(retain);
-        self.publish_message(message)
+        self.publish_message(OutboundMessage::publish(topic, payload, qos, retain)?)
     }
 
     /// Publishes a message with 5.0 properties.

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use mqtt_proto::ConnAckProperties;
 use mqtt_proto::{
     AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
-    SubscribeProperties, Subscription, TopicFilter, TopicName, UnsubscribeProperties,
+    SubscribeProperties, Subscription, TopicFilter, UnsubscribeProperties,
 };
 use mqtt_session::{AckToken, Event, MessageId, OutboundMessage, Session, SessionState};
 use std::io::Write;
@@ -474,10 +474,7 @@ impl Client {
         qos: QoS,
         retain: bool,
     ) -> Result<MessageHandle, Error> {
-        let message = OutboundMessage::new(TopicName::new(topic)?, payload)
-            .qos(qos)
-            .retain(retain);
-        self.publish_message(message)
+        self.publish_message(OutboundMessage::publish(topic, payload, qos, retain)?)
     }
 
     /// Publishes a message with 5.0 properties (user properties, response

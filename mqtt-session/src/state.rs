@@ -9,7 +9,9 @@
 
 use crate::event::MessageId;
 use bytes::Bytes;
-use mqtt_proto::{MqttString, PacketId, PropertyBox, PublishProperties, QoS, TopicName};
+use mqtt_proto::{
+    MqttString, PacketId, PropertyBox, PublishProperties, QoS, TopicError, TopicName,
+};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -39,6 +41,26 @@ impl OutboundMessage {
             retain: false,
             properties: PropertyBox::new(),
         }
+    }
+
+    /// A message to `topic`, validated, with Paho's `publish` arguments.
+    ///
+    /// ```
+    /// use mqtt_session::OutboundMessage;
+    /// use mqtt_proto::QoS;
+    /// let m = OutboundMessage::publish("a/b", "hi", QoS::AtLeastOnce, true).unwrap();
+    /// assert!(m.retain && m.qos == QoS::AtLeastOnce);
+    /// assert!(OutboundMessage::publish("a/#", "hi", QoS::AtMostOnce, false).is_err());
+    /// ```
+    pub fn publish(
+        topic: &str,
+        payload: impl Into<Bytes>,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Self, TopicError> {
+        Ok(Self::new(TopicName::new(topic)?, payload)
+            .qos(qos)
+            .retain(retain))
     }
 
     /// Sets the QoS.

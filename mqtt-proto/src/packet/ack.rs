@@ -1,6 +1,7 @@
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::AckProperties;
+use crate::properties::ReadSection;
 use crate::qos::PacketId;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;

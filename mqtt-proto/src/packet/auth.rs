@@ -3,6 +3,7 @@ use super::frame::sealed::Body;
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::AuthProperties;
+use crate::properties::ReadSection;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
 use crate::wire::Reader;

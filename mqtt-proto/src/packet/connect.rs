@@ -1,6 +1,7 @@
 use super::frame::sealed::Body;
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
+use crate::properties::ReadSection;
 use crate::properties::{ConnectProperties, WillProperties};
 use crate::qos::QoS;
 use crate::string::MqttString;

@@ -1,6 +1,7 @@
 use super::frame::sealed::Body;
 use super::{Packet, PacketType};
 use crate::error::{DecodeError, EncodeError};
+use crate::properties::ReadSection;
 use crate::properties::{PropertyBox, PublishProperties};
 use crate::qos::{Delivery, PacketId, QoS};
 use crate::topic::TopicName;

@@ -1,6 +1,7 @@
 use super::frame::sealed::Body;
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
+use crate::properties::ReadSection;
 use crate::properties::{AckProperties, SubscribeProperties};
 use crate::qos::{PacketId, QoS};
 use crate::reason::ReasonCode;

@@ -4,6 +4,7 @@ use super::subscribe::{
 };
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
+use crate::properties::ReadSection;
 use crate::properties::{AckProperties, UnsubscribeProperties};
 use crate::qos::PacketId;
 use crate::reason::ReasonCode;

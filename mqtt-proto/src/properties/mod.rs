@@ -317,6 +317,42 @@ impl PropertyValue for UserProperty {
 /// Generates a property group: the struct, and its decoder and encoder, from
 /// one table, so the three can never disagree. `once` fields may appear at
 /// most once (`Option`), `many` fields any number of times (`Vec`, in order).
+/// Reading a property section, for every property group.
+pub(crate) trait ReadSection: Default {
+    /// The properties of a section `len` bytes long (not zero).
+    fn read_section(r: &mut Reader, len: usize) -> Result<Self, DecodeError>;
+
+    /// Reads a property section: a length, then properties up to it.
+    ///
+    /// Values are read from the section alone, so a property that runs
+    /// past the declared length is malformed before its value is judged (a
+    /// cut-off Receive Maximum of 0 is not a Protocol Error).
+    ///
+    /// Inlined up to the usual empty section; the rest is out of line.
+    #[inline]
+    fn read(r: &mut Reader) -> Result<Self, DecodeError> {
+        let len = r.varint("property length")? as usize;
+        if len == 0 {
+            return Ok(Self::default());
+        }
+        Self::read_section(r, len)
+    }
+
+    /// [`ReadSection::read`], into a box allocated only for a section that
+    /// is not empty.
+    #[inline]
+    fn read_boxed(r: &mut Reader) -> Result<PropertyBox<Self>, DecodeError>
+    where
+        Self: PropertySet,
+    {
+        let len = r.varint("property length")? as usize;
+        if len == 0 {
+            return Ok(PropertyBox::new());
+        }
+        Self::read_section(r, len).map(PropertyBox::from)
+    }
+}
+
 macro_rules! property_group {
     (
         $(#[$meta:meta])*
@@ -379,37 +415,9 @@ macro_rules! property_group {
                 put_varint(buf, self.body_len() as u32);
                 $( property_group!(@write $mode self.$field, $id, buf); )*
             }
+        }
 
-            /// Reads a property section: a length, then properties up to it.
-            ///
-            /// Values are read from the section alone, so a property that
-            /// runs past the declared length is malformed before its value
-            /// is judged (a cut-off Receive Maximum of 0 is not a Protocol Error).
-            ///
-            /// Inlined up to the usual empty section; the rest is out of line.
-            #[inline]
-            #[allow(dead_code)] // generated for every group; PUBLISH reads boxed
-            pub(crate) fn read(r: &mut Reader) -> Result<Self, DecodeError> {
-                let len = r.varint("property length")? as usize;
-                if len == 0 {
-                    return Ok(Self::default());
-                }
-                Self::read_section(r, len)
-            }
-
-            /// [`Self::read`], into a box allocated only for a section
-            /// that is not empty.
-            #[inline]
-            #[allow(dead_code)] // generated for every group, used by PUBLISH
-            pub(crate) fn read_boxed(r: &mut Reader) -> Result<PropertyBox<Self>, DecodeError> {
-                let len = r.varint("property length")? as usize;
-                if len == 0 {
-                    return Ok(PropertyBox::new());
-                }
-                Self::read_section(r, len).map(PropertyBox::from)
-            }
-
-            /// [`Self::read`] after a length other than zero.
+        impl ReadSection for $name {
             fn read_section(r: &mut Reader, len: usize) -> Result<Self, DecodeError> {
                 let mut props = Self::default();
                 if len > r.remaining() {
