@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::handle::Settled;
 use mqtt_proto::ReasonCode;
 use mqtt_session::{Disconnection, Event};
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::TryLockError;
@@ -60,37 +60,57 @@ pub(crate) fn drive(client: &Client, rx: &Receiver<LoopMsg>, max_wait: Duration)
     // This thread runs the callbacks itself: no wake-up for them.
     inner.flush_with(core, false);
     absorbed.finish(inner);
-    client.dispatch_pending();
+    client.dispatch_pending(Dispatcher::Loop);
     running && !inner.stop.load(Ordering::Acquire)
 }
 
 thread_local! {
-    /// Whether this thread is running callbacks (holds the dispatch turn).
-    static RUNS_CALLBACKS: Cell<bool> = const { Cell::new(false) };
+    /// The clients (by address) whose callbacks this thread is running,
+    /// innermost last: a callback may drive another client's loop.
+    static RUNNING_CALLBACKS_OF: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Marks this thread as running callbacks until dropped, a panicking
-/// callback included.
+/// Marks this thread as running `inner`'s callbacks until dropped, a
+/// panicking callback included.
 struct RunningCallbacks;
 
 impl RunningCallbacks {
-    fn enter() -> Self {
-        RUNS_CALLBACKS.set(true);
+    fn enter(inner: &Inner) -> Self {
+        RUNNING_CALLBACKS_OF.with(|s| s.borrow_mut().push(address(inner)));
         Self
     }
 }
 
 impl Drop for RunningCallbacks {
     fn drop(&mut self) {
-        RUNS_CALLBACKS.set(false);
+        RUNNING_CALLBACKS_OF.with(|s| s.borrow_mut().pop());
     }
+}
+
+fn address(inner: &Inner) -> usize {
+    inner as *const Inner as usize
+}
+
+/// Whether this thread is inside one of `inner`'s callbacks (and so holds
+/// its dispatch turn).
+fn runs_callbacks_of(inner: &Inner) -> bool {
+    RUNNING_CALLBACKS_OF.with(|s| s.borrow().contains(&address(inner)))
+}
+
+/// Who asks to run the callbacks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dispatcher {
+    /// The thread running a loop.
+    Loop,
+    /// A reader thread, which runs callbacks only while `loop_start` runs.
+    Reader,
 }
 
 impl Client {
     /// Runs the callbacks for the pending events, unless another thread is
     /// running callbacks: that thread then runs these too, since it looks
     /// for more after giving up its turn.
-    pub(crate) fn dispatch_pending(&self) {
+    pub(crate) fn dispatch_pending(&self, by: Dispatcher) {
         let inner = &self.inner;
         loop {
             let turn = match inner.dispatch_turn.try_lock() {
@@ -99,19 +119,14 @@ impl Client {
                 Err(TryLockError::Poisoned(e)) => e.into_inner(),
                 Err(TryLockError::WouldBlock) => return,
             };
-            loop {
-                let events = std::mem::take(&mut inner.lock_core().pending);
-                if events.is_empty() {
-                    break;
-                }
-                // Each notification is a system call: only when a reader
-                // may wait for room.
-                if events.len() >= crate::client::PENDING_EVENTS {
-                    inner.drained.notify_all();
-                }
-                let _running = RunningCallbacks::enter();
-                self.callbacks().dispatch(self, events);
+            // loop_stop may have ended the reader's part since it decided
+            // to dispatch; the events then wait for a loop.
+            if by == Dispatcher::Reader && !inner.reader_dispatch.load(Ordering::Acquire) {
+                drop(turn);
+                inner.wake();
+                return;
             }
+            self.dispatch_with_turn();
             drop(turn);
             // Events queued by a thread that found the turn taken, after
             // the last look above, are this thread's to run. The look is
@@ -120,6 +135,40 @@ impl Client {
                 return;
             }
         }
+    }
+
+    /// Runs the pending events' callbacks; the caller holds the turn.
+    fn dispatch_with_turn(&self) {
+        let inner = &self.inner;
+        loop {
+            let events = std::mem::take(&mut inner.lock_core().pending);
+            if events.is_empty() {
+                return;
+            }
+            // Each notification is a system call: only when a reader may
+            // wait for room.
+            if events.len() >= crate::client::PENDING_EVENTS {
+                inner.drained.notify_all();
+            }
+            let _running = RunningCallbacks::enter(inner);
+            self.callbacks().dispatch(self, events);
+        }
+    }
+
+    /// Runs `f` as a callback of the loop: after the pending events'
+    /// callbacks, and never beside another callback of this client.
+    fn run_as_callback(&self, f: impl FnOnce()) {
+        if runs_callbacks_of(&self.inner) {
+            return f();
+        }
+        let _turn = self
+            .inner
+            .dispatch_turn
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.dispatch_with_turn();
+        let _running = RunningCallbacks::enter(&self.inner);
+        f();
     }
 }
 
@@ -283,9 +332,18 @@ impl Client {
                 .name("mqtt-loop".into())
                 .spawn(move || {
                     let rx = client.inner.rx.lock().unwrap_or_else(|e| e.into_inner());
+                    // A Stop left by a loop that ended on its flag is not
+                    // for this one (the flag was reset above).
+                    while rx.try_recv().is_ok() {}
                     loop {
+                        // A loop_stop whose Stop message was drained above.
+                        if client.inner.stop.load(Ordering::Acquire) {
+                            return Ok(());
+                        }
                         if let Err(e) = client.maybe_reconnect(true) {
-                            client.log(log::Level::Warn, &format!("{e}"));
+                            client.run_as_callback(|| {
+                                client.log(log::Level::Warn, &format!("{e}"));
+                            });
                         }
                         if !drive(&client, &rx, Duration::from_secs(1)) {
                             return Ok(());
@@ -313,14 +371,15 @@ impl Client {
         // thread from now on, and one running there is waited for, unless
         // it is the caller.
         self.inner.reader_dispatch.store(false, Ordering::Release);
-        if !RUNS_CALLBACKS.get() {
+        if !runs_callbacks_of(&self.inner) {
             drop(self.inner.dispatch_turn.lock());
         }
         self.inner.stop.store(true, Ordering::Release);
         let _ = self.inner.tx.try_send(LoopMsg::Stop);
-        if handle.thread().id() == std::thread::current().id() {
-            // Called from a callback on the loop thread itself (as Paho
-            // allows): it ends once the callback returns.
+        if runs_callbacks_of(&self.inner) {
+            // Called from a callback (as Paho allows): the loop thread ends
+            // on its own. Joining it here could wait for itself, or for a
+            // loop thread waiting for this callback to end.
             return Ok(());
         }
         handle
@@ -343,11 +402,12 @@ impl Client {
         match self.inner.establish() {
             Ok(()) => Ok(()),
             Err(e) => {
-                let cbs = self.callbacks();
-                self.log(log::Level::Warn, &format!("connect failed: {e}"));
-                if let Some(cb) = &cbs.on_connect_fail {
-                    cb(self, &e);
-                }
+                self.run_as_callback(|| {
+                    self.log(log::Level::Warn, &format!("connect failed: {e}"));
+                    if let Some(cb) = &self.callbacks().on_connect_fail {
+                        cb(self, &e);
+                    }
+                });
                 let mut core = self.inner.lock_core();
                 if !retry_first && !core.ever_connected {
                     core.wanted = false;

@@ -125,7 +125,17 @@ impl MessageHandle {
             if let Some(outcome) = &state.outcome {
                 return Some(outcome.clone());
             }
-            crate::reader::hand_over_reading();
+            if crate::reader::holds_reading() {
+                // Not while holding the lock: this starts a thread.
+                drop(state);
+                crate::reader::hand_over_reading();
+                state = self
+                    .completion
+                    .state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
             state.waiters += 1;
             state = match deadline {
                 None => self

@@ -10,6 +10,7 @@
 //! [`hand_over_reading`], so it does not wait for itself.
 
 use crate::client::{Client, Inner, PENDING_EVENTS};
+use crate::event_loop::Dispatcher;
 use std::cell::RefCell;
 use std::io::Read;
 use std::sync::atomic::Ordering;
@@ -90,15 +91,33 @@ impl Reading {
     /// Runs the callbacks, lending the reading to this thread's slot while
     /// they run. `None` when a callback took it over.
     fn dispatch(self, client: Client) -> Option<Self> {
+        let epoch = self.epoch;
         LENT.with(|slot| *slot.borrow_mut() = Some(self));
-        client.dispatch_pending();
-        LENT.with(|slot| slot.borrow_mut().take())
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            client.dispatch_pending(Dispatcher::Reader)
+        }));
+        let this = LENT.with(|slot| slot.borrow_mut().take());
+        if ran.is_err() {
+            // The panic was reported by the panic hook. Drop the connection,
+            // as a dead loop thread would, rather than leave it unread; the
+            // loop reconnects.
+            let e = std::io::Error::other("a callback panicked");
+            client.inner.handle_closed(epoch, Some(e));
+            return None;
+        }
+        this
     }
 }
 
 thread_local! {
     /// The reading of the connection whose callbacks this thread runs.
     static LENT: RefCell<Option<Reading>> = const { RefCell::new(None) };
+}
+
+/// Whether this thread is a reader running callbacks, with its reading
+/// still here to hand over.
+pub(crate) fn holds_reading() -> bool {
+    LENT.with(|slot| slot.borrow().is_some())
 }
 
 /// Call before a wait for the network: if this thread is a reader running

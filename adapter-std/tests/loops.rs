@@ -275,20 +275,65 @@ fn callbacks_run_one_at_a_time_and_none_after_loop_stop() {
 }
 
 #[test]
-fn loop_stop_from_inside_a_callback_returns() {
-    let broker = Broker::start();
+fn loop_stop_from_inside_a_callback_returns_and_a_new_loop_runs() {
+    let mut broker = Broker::start();
     let client = Client::new(options(&broker, "selfstop", ProtocolVersion::V3_1_1)).unwrap();
     let (tx, rx) = mpsc::channel();
     client.on_message(move |c, _| {
         let _ = tx.send(c.loop_stop().is_ok());
     });
+    let connects = Arc::new(AtomicUsize::new(0));
+    let n = connects.clone();
+    client.on_connect(move |_, _| {
+        n.fetch_add(1, Ordering::SeqCst);
+    });
     client.connect().unwrap();
     client.loop_start().unwrap();
+    wait_for(|| connects.load(Ordering::SeqCst) == 1);
     client.subscribe("selfstop", QoS::AtMostOnce).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     client
         .publish("selfstop", "x", QoS::AtMostOnce, false)
         .unwrap();
     assert_eq!(rx.recv_timeout(WAIT), Ok(true));
-    client.disconnect().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    // The stopped loop's leftovers must not stop the next one: it still
+    // reconnects after the broker restarts.
+    client.loop_start().unwrap();
+    broker.restart();
+    wait_for(|| connects.load(Ordering::SeqCst) == 2);
+    stop(&client);
+}
+
+#[test]
+fn a_panicking_callback_on_the_reader_thread_drops_the_connection_and_the_loop_reconnects() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "panics", ProtocolVersion::V3_1_1)).unwrap();
+    let (tx, rx) = mpsc::channel();
+    client.on_message(move |_, m| {
+        if m.payload() == b"boom" {
+            panic!("callback panics on purpose");
+        }
+        let _ = tx.send(m.payload().to_vec());
+    });
+    let connects = Arc::new(AtomicUsize::new(0));
+    let n = connects.clone();
+    client.on_connect(move |c, _| {
+        n.fetch_add(1, Ordering::SeqCst);
+        c.subscribe("panics", QoS::AtLeastOnce).unwrap();
+    });
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    client
+        .publish("panics", "boom", QoS::AtMostOnce, false)
+        .unwrap();
+    wait_for(|| connects.load(Ordering::SeqCst) == 2);
+    std::thread::sleep(Duration::from_millis(300));
+    client
+        .publish("panics", "after", QoS::AtLeastOnce, false)
+        .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), b"after");
+    stop(&client);
 }
