@@ -1,7 +1,8 @@
 //! Fuzzing the client session with arbitrary broker bytes.
 //!
 //! Input: byte 0 picks the version and configuration (manual acks,
-//! automatic topic aliases, whether a valid CONNACK opens the connection);
+//! automatic topic aliases, whether a valid CONNACK opens the connection,
+//! a window of 4 or 40 messages);
 //! the rest is a script of operations: broker bytes (arbitrary, cut into
 //! chunks), time jumps, application publishes / subscribes / acks, and
 //! transport drops with a new connection. Checks: no panic, no deadline
@@ -29,8 +30,11 @@ pub fn run(data: &[u8]) {
     let mut config = SessionConfig::new(version, MqttString::new("fuzz").unwrap());
     config.auto_ack = mode & 0x04 == 0;
     config.auto_topic_alias = mode & 0x08 != 0;
-    config.max_inflight = 4;
-    config.max_queued_messages = 16;
+    // A long window makes the session index its packet ids (from 32 in
+    // flight) instead of scanning them; debug builds check the two agree.
+    let long_window = mode & 0x20 != 0;
+    config.max_inflight = if long_window { 40 } else { 4 };
+    config.max_queued_messages = if long_window { 64 } else { 16 };
     config.connect.keep_alive = 5;
     if version.is_v5() {
         let p = &mut config.connect.properties;
