@@ -192,3 +192,17 @@ fn committed_session_corpus_and_tiny_inputs_pass() {
         crate::session::run(input);
     }
 }
+
+#[test]
+fn a_long_window_of_publishes_and_their_acknowledgements() {
+    // Mode 0x21: MQTT 3.1, a window of 40, connected. Then 40 QoS 1
+    // publishes (op 0x44), so the session indexes its packet ids, and
+    // PUBACKs for ids 1..=40 fed as broker bytes (op 8 * 4 + 0: 4 bytes).
+    let mut input = vec![0x21];
+    input.extend([0x44; 40]);
+    for id in 1..=40u8 {
+        input.extend([32, 0x40, 0x02, 0x00, id]);
+    }
+    input.extend([0x44; 40]);
+    crate::session::run(&input);
+}
