@@ -2,12 +2,11 @@
 //! mio loop, against a real Mosquitto.
 
 use adapter_mio::{MqttClient, SocketEvent};
-use adapter_std::testing::Broker;
+use adapter_std::testing::{Broker, NumberedMessages};
 use adapter_std::ClientOptions;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use mqtt_proto::{ProtocolVersion, QoS};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -214,13 +213,10 @@ fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop
                 .connect_properties(props.clone())
                 .reconnect_delay(Duration::from_millis(50), Duration::from_millis(500))
         };
-        let received: Arc<Mutex<HashMap<u32, usize>>> = Arc::default();
+        let received = NumberedMessages::new();
         let sub = adapter_std::Client::new(options("mio-crash-sub")).unwrap();
         let r = received.clone();
-        sub.on_message(move |_, m| {
-            let n = u32::from_be_bytes(m.payload()[..4].try_into().unwrap());
-            *r.lock().unwrap().entry(n).or_default() += 1;
-        });
+        sub.on_message(move |_, m| r.arrived(m.payload()));
         let (subscribed_tx, subscribed) = std::sync::mpsc::channel();
         sub.on_subscribe(move |_, _, _, _| {
             let _ = subscribed_tx.send(());
@@ -241,32 +237,18 @@ fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop
         run(&publisher, || publisher.is_connected());
         let publish = |range: std::ops::Range<u32>| -> Vec<_> {
             range
-                .map(|i| {
-                    let qos = if i % 2 == 0 {
-                        QoS::AtLeastOnce
-                    } else {
-                        QoS::ExactlyOnce
-                    };
+                .map(|n| {
+                    let (payload, qos) = (NumberedMessages::payload(n), NumberedMessages::qos(n));
                     publisher
-                        .publish("mio-crash/m", i.to_be_bytes().to_vec(), qos, false)
+                        .publish("mio-crash/m", payload, qos, false)
                         .unwrap()
                 })
                 .collect()
         };
         let before = publish(0..100);
         run(&publisher, || before.iter().all(|h| h.is_published()));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while received.lock().unwrap().len() < 100 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        {
-            let r = received.lock().unwrap();
-            let missing: Vec<u32> = (0..100).filter(|i| !r.contains_key(i)).collect();
-            assert!(
-                missing.is_empty(),
-                "{version}: before the crash, missing {missing:?}"
-            );
-        }
+        received.wait_for(100, Duration::from_secs(5));
+        received.assert_complete(100, &format!("{version} before the crash"));
 
         broker.pause();
         let in_flight = publish(100..600);
@@ -286,19 +268,8 @@ fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop
             let outcome = h.wait_for_publish(Some(Duration::ZERO)).unwrap();
             assert!(outcome.is_delivered(), "{version}: {outcome:?}");
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while received.lock().unwrap().len() < 600 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let received = received.lock().unwrap();
-        let missing: Vec<u32> = (0..600).filter(|i| !received.contains_key(i)).collect();
-        assert!(missing.is_empty(), "{version}: missing {missing:?}");
-        for (&i, &count) in received.iter() {
-            if i % 2 == 1 {
-                assert_eq!(count, 1, "{version}: QoS 2 message {i} came {count} times");
-            }
-        }
-        drop(received);
+        received.wait_for(600, Duration::from_secs(60));
+        received.assert_complete(600, &version.to_string());
         publisher.disconnect().unwrap();
         let _ = sub.disconnect();
         sub.loop_stop().unwrap();

@@ -2,11 +2,10 @@
 //! thousands of messages in flight, against a real Mosquitto.
 
 mod common;
-use adapter_std::testing::Broker;
+use adapter_std::testing::{Broker, NumberedMessages};
 use adapter_std::{Client, Disconnection, Error, Will};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS, ReasonCode};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -147,7 +146,7 @@ fn broker_crash_with_thousands_in_flight_loses_nothing() {
         } else {
             Default::default()
         };
-        let received: Arc<Mutex<HashMap<u32, usize>>> = Arc::default();
+        let received = NumberedMessages::new();
         let sub = Client::new(
             options(&broker, &format!("crash-sub-{version}"), version)
                 .clean_start(false)
@@ -155,10 +154,7 @@ fn broker_crash_with_thousands_in_flight_loses_nothing() {
         )
         .unwrap();
         let r = received.clone();
-        sub.on_message(move |_, m| {
-            let n = u32::from_be_bytes(m.payload()[..4].try_into().unwrap());
-            *r.lock().unwrap().entry(n).or_default() += 1;
-        });
+        sub.on_message(move |_, m| r.arrived(m.payload()));
         sub.on_connect(|c, _| {
             c.subscribe("crash/#", QoS::ExactlyOnce).unwrap();
         });
@@ -178,15 +174,9 @@ fn broker_crash_with_thousands_in_flight_loses_nothing() {
 
         let publish = |range: std::ops::Range<u32>| -> Vec<_> {
             range
-                .map(|i| {
-                    let qos = if i % 2 == 0 {
-                        QoS::AtLeastOnce
-                    } else {
-                        QoS::ExactlyOnce
-                    };
-                    publisher
-                        .publish("crash/m", i.to_be_bytes().to_vec(), qos, false)
-                        .unwrap()
+                .map(|n| {
+                    let (payload, qos) = (NumberedMessages::payload(n), NumberedMessages::qos(n));
+                    publisher.publish("crash/m", payload, qos, false).unwrap()
                 })
                 .collect()
         };
@@ -194,7 +184,8 @@ fn broker_crash_with_thousands_in_flight_loses_nothing() {
         for h in publish(0..200) {
             assert!(h.wait_for_publish(Some(WAIT)).unwrap().is_delivered());
         }
-        wait_until(|| received.lock().unwrap().len() == 200);
+        received.wait_for(200, WAIT);
+        received.assert_complete(200, &format!("{version} before the crash"));
         std::thread::sleep(Duration::from_millis(300));
 
         broker.pause();
@@ -213,27 +204,8 @@ fn broker_crash_with_thousands_in_flight_loses_nothing() {
                 .expect("message completed");
             assert!(outcome.is_delivered(), "{version}: {outcome:?}");
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while received.lock().unwrap().len() < 2200 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let received = received.lock().unwrap();
-        let missing: Vec<u32> = (0..2200).filter(|i| !received.contains_key(i)).collect();
-        assert!(
-            missing.is_empty(),
-            "{version}: {} missing, first {:?}",
-            missing.len(),
-            &missing[..missing.len().min(10)]
-        );
-        for (&i, &count) in received.iter() {
-            if i % 2 == 1 {
-                assert_eq!(
-                    count, 1,
-                    "{version}: QoS 2 message {i} delivered {count} times"
-                );
-            }
-        }
-        drop(received);
+        received.wait_for(2200, Duration::from_secs(60));
+        received.assert_complete(2200, &version.to_string());
         stop(&publisher);
         stop(&sub);
     }

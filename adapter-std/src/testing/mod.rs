@@ -8,6 +8,9 @@
 //! WebSocket and secure WebSocket listeners ([`Listener`]), each on its own
 //! port, with certificates made at start ([`TestCerts`]).
 
+mod numbered;
+pub use numbered::NumberedMessages;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
