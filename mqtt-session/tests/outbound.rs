@@ -528,27 +528,37 @@ fn session_lost_fail_policy_reports_each_message() {
     h.expect_silence();
 }
 
+/// Publishes one QoS 1 message and returns the id it went out with, left
+/// in flight.
+fn publish_held(h: &mut Harness) -> PacketId {
+    h.act(|s, now| s.publish(now, message("a", "x", QoS::AtLeastOnce)))
+        .unwrap();
+    let Packet::Publish(p) = h.expect_packet() else {
+        panic!("expected a PUBLISH")
+    };
+    p.packet_id().unwrap()
+}
+
+/// Publishes one QoS 1 message, acknowledges it, and returns its id.
+fn publish_acked(h: &mut Harness) -> PacketId {
+    let id = publish_held(h);
+    h.send(Packet::PubAck(Ack::new(id)));
+    h.take_events();
+    id
+}
+
 #[test]
 fn mqtt_2_2_1_3_packet_ids_are_not_reused_while_in_use() {
     let mut c = config(ProtocolVersion::V3_1_1);
     c.max_inflight = 100;
     let mut h = connected(c);
-    h.act(|s, now| s.publish(now, message("a", "x", QoS::AtLeastOnce)))
-        .unwrap();
-    h.expect_packet(); // id 1 stays in flight
+    assert_eq!(publish_held(&mut h), pid(1));
     let mut seen = std::collections::HashSet::new();
     // Cycle through the whole id space twice: id 1 must never come back.
     for _ in 0..(2 * 65_535) {
-        h.act(|s, now| s.publish(now, message("a", "y", QoS::AtLeastOnce)))
-            .unwrap();
-        let Packet::Publish(p) = h.expect_packet() else {
-            panic!()
-        };
-        let id = p.packet_id().unwrap();
+        let id = publish_acked(&mut h);
         assert_ne!(id, pid(1));
         seen.insert(id);
-        h.send(Packet::PubAck(Ack::new(id)));
-        h.take_events();
     }
     assert_eq!(seen.len(), 65_534);
 }
@@ -561,22 +571,13 @@ fn mqtt_2_2_1_3_a_long_window_keeps_its_ids_through_wrap_arounds() {
     c.max_inflight = 100;
     let mut h = connected(c);
     for _ in 0..held {
-        h.act(|s, now| s.publish(now, message("a", "x", QoS::AtLeastOnce)))
-            .unwrap();
-        h.expect_packet();
+        publish_held(&mut h);
     }
     let mut seen = std::collections::HashSet::new();
     for _ in 0..(2 * 65_535) {
-        h.act(|s, now| s.publish(now, message("a", "y", QoS::AtLeastOnce)))
-            .unwrap();
-        let Packet::Publish(p) = h.expect_packet() else {
-            panic!()
-        };
-        let id = p.packet_id().unwrap();
+        let id = publish_acked(&mut h);
         assert!(id.get() > held, "{id:?} is still in flight");
         seen.insert(id);
-        h.send(Packet::PubAck(Ack::new(id)));
-        h.take_events();
     }
     assert_eq!(seen.len(), 65_535 - usize::from(held));
     // Acknowledging the held ones frees their ids again.
@@ -585,14 +586,7 @@ fn mqtt_2_2_1_3_a_long_window_keeps_its_ids_through_wrap_arounds() {
     }
     h.take_events();
     let reused = (0..65_535).find_map(|_| {
-        h.act(|s, now| s.publish(now, message("a", "z", QoS::AtLeastOnce)))
-            .unwrap();
-        let Packet::Publish(p) = h.expect_packet() else {
-            panic!()
-        };
-        let id = p.packet_id().unwrap();
-        h.send(Packet::PubAck(Ack::new(id)));
-        h.take_events();
+        let id = publish_acked(&mut h);
         (id.get() <= held).then_some(id)
     });
     assert_eq!(reused, Some(pid(1)));
