@@ -103,8 +103,8 @@ impl Decoder {
         // another costs more than decoding a short packet.
         match header.packet_type {
             PacketType::Publish => {
-                // One call into `bytes` (not inlined) for the whole packet;
-                // skipping the fixed header is then inlined.
+                // The whole frame is cut off in one call, then its fixed
+                // header is skipped within the view.
                 let mut body = buf.split_to(size).freeze();
                 body.advance(header.header_length);
                 return Publish::decode_packet(header.flags, Reader::new(body), version);

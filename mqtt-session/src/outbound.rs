@@ -40,9 +40,7 @@ impl Session {
         if message.retain && !self.server.retain_available {
             return Err(Error::RetainNotSupported);
         }
-        if message.properties.topic_alias.is_some() {
-            message.properties.topic_alias = None;
-        }
+        message.properties.replace(|p| &mut p.topic_alias, None);
         let sends_now = self.is_connected()
             && self.state.queue.is_empty()
             && (message.qos == QoS::AtMostOnce
@@ -565,12 +563,7 @@ impl LentPublish {
             AliasUse::Define(a) => (Some(topic), None, NonZeroU16::new(a)),
             AliasUse::Reuse(a) => (None, Some(topic), NonZeroU16::new(a)),
         };
-        // Written only when it changes: a write allocates the properties.
-        let topic_alias = if alias.is_some() || properties.topic_alias.is_some() {
-            core::mem::replace(&mut properties.topic_alias, alias)
-        } else {
-            None
-        };
+        let topic_alias = properties.replace(|p| &mut p.topic_alias, alias);
         Self {
             publish: Publish {
                 dup: false,
@@ -596,12 +589,8 @@ impl LentPublish {
             mut properties,
             ..
         } = self.publish;
-        if properties.topic_alias != self.topic_alias {
-            properties.topic_alias = self.topic_alias;
-        }
-        if properties.message_expiry_interval != self.expiry {
-            properties.message_expiry_interval = self.expiry;
-        }
+        properties.replace(|p| &mut p.topic_alias, self.topic_alias);
+        properties.replace(|p| &mut p.message_expiry_interval, self.expiry);
         OutboundMessage {
             topic: topic
                 .or(self.topic)
@@ -635,9 +624,7 @@ pub(crate) fn build_publish(
         AliasUse::Define(a) => (Some(message.topic.clone()), NonZeroU16::new(a)),
         AliasUse::Reuse(a) => (None, NonZeroU16::new(a)),
     };
-    if properties.topic_alias != alias {
-        properties.topic_alias = alias;
-    }
+    properties.replace(|p| &mut p.topic_alias, alias);
     Publish {
         dup: dup && message.qos != QoS::AtMostOnce,
         delivery,

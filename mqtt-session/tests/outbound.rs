@@ -348,6 +348,28 @@ fn expired_queued_message_is_dropped_and_expiry_is_decremented() {
 }
 
 #[test]
+fn a_message_without_properties_never_allocates_them() {
+    // Both with and without automatic aliases, the session writes the
+    // alias it manages only when it differs from the empty value.
+    for auto in [false, true] {
+        let mut c = config(ProtocolVersion::V5);
+        c.auto_topic_alias = auto;
+        let mut h = connected(c);
+        h.act(|s, now| s.publish(now, message("a/b", "x", QoS::AtLeastOnce)))
+            .unwrap();
+        let Packet::Publish(p) = h.expect_packet() else {
+            panic!("expected a PUBLISH")
+        };
+        assert!(!p.properties.is_allocated(), "sent (auto aliases {auto})");
+        let kept = &h.session.state().inflight[0].message;
+        assert!(
+            !kept.properties.is_allocated(),
+            "kept (auto aliases {auto})"
+        );
+    }
+}
+
+#[test]
 fn automatic_topic_aliases_within_server_maximum() {
     let mut c = config(ProtocolVersion::V5);
     c.auto_topic_alias = true;

@@ -52,6 +52,33 @@ impl<T: PropertySet> PropertyBox<T> {
         self.0.as_deref()
     }
 
+    /// Sets the property `field` selects to `value` and returns the one it
+    /// had, allocating only when needed: an unallocated box stays so when
+    /// `value` is the empty value (`None`), which is what it already holds.
+    ///
+    /// ```
+    /// use mqtt_proto::properties::PropertyBox;
+    /// use mqtt_proto::PublishProperties;
+    /// let mut p: PropertyBox<PublishProperties> = PropertyBox::new();
+    /// assert_eq!(p.replace(|p| &mut p.topic_alias, None), None);
+    /// assert!(!p.is_allocated());
+    /// p.replace(|p| &mut p.message_expiry_interval, Some(60));
+    /// assert_eq!(p.message_expiry_interval, Some(60));
+    /// ```
+    #[inline]
+    pub fn replace<V: Default + PartialEq>(
+        &mut self,
+        field: impl FnOnce(&mut T) -> &mut V,
+        value: V,
+    ) -> V {
+        match &mut self.0 {
+            Some(set) => core::mem::replace(field(set), value),
+            // The empty set holds the empty value of every property.
+            None if value == V::default() => V::default(),
+            None => core::mem::replace(field(&mut **self), value),
+        }
+    }
+
     /// The properties, moved out of the box.
     pub fn into_inner(self) -> T {
         self.0.map(|b| *b).unwrap_or_default()
