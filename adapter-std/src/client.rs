@@ -374,13 +374,19 @@ impl Client {
     /// Closes the current connection, if any, and connects again, resuming
     /// the session.
     pub fn reconnect(&self) -> Result<ConnectInfo, Error> {
-        {
+        let absorbed = {
             let mut core = self.inner.lock_core();
             if let Some(shutdown) = core.shutdown.take() {
                 shutdown();
             }
-            core.session.handle_transport_closed(Instant::now());
-        }
+            let now = Instant::now();
+            core.session.handle_transport_closed(now);
+            // The old connection's end is booked now, before `connect`
+            // waits for the new CONNACK: booked later, it would pass for
+            // the new connection failing.
+            self.inner.absorb(&mut core, now)
+        };
+        absorbed.finish(&self.inner);
         self.connect()
     }
 

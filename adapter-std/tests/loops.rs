@@ -337,3 +337,35 @@ fn a_panicking_callback_on_the_reader_thread_drops_the_connection_and_the_loop_r
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), b"after");
     stop(&client);
 }
+
+#[test]
+fn reconnect_from_a_callback_on_the_reader_thread_gets_its_connack() {
+    // The CONNACK comes on the new connection's own reader thread, not on
+    // the one running this callback.
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "recon", ProtocolVersion::V3_1_1)).unwrap();
+    let (tx, rx) = mpsc::channel();
+    client.on_message(move |c, m| {
+        if m.payload() == b"reconnect" {
+            let _ = tx.send(c.reconnect().map(|_| ()).map_err(|e| e.to_string()));
+        } else {
+            let _ = tx.send(Ok(()));
+        }
+    });
+    client.on_connect(|c, _| {
+        c.subscribe("recon", QoS::AtLeastOnce).unwrap();
+    });
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    client
+        .publish("recon", "reconnect", QoS::AtMostOnce, false)
+        .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT), Ok(Ok(())));
+    std::thread::sleep(Duration::from_millis(300));
+    client
+        .publish("recon", "after", QoS::AtLeastOnce, false)
+        .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT), Ok(Ok(())));
+    stop(&client);
+}
