@@ -391,7 +391,6 @@ impl Client {
     }
 
     fn await_connack(&self) -> Result<ConnectInfo, Error> {
-        crate::reader::hand_over_reading();
         let deadline = Instant::now() + self.inner.options.connect_timeout;
         loop {
             {

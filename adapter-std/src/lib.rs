@@ -25,9 +25,9 @@
 //! [`Client::loop_start`] on the reader thread that read their input (as
 //! Paho runs them on its one network thread), otherwise on the thread in
 //! `loop_forever` or `loop_once`. While a callback runs on a reader thread
-//! its connection is not read, as in Paho; a `wait_for_publish` or
-//! `connect` inside it first hands the reading to a new thread, so it
-//! never waits for itself. Commands from any thread (or callback) update
+//! its connection is not read, as in Paho; a `wait_for_publish` inside it
+//! first hands the reading to a new thread, so it never waits for itself
+//! (a `connect` opens a new connection, with its own reader thread). Commands from any thread (or callback) update
 //! the engine and write what it produced directly, so a publish never
 //! waits for the loop. The loop thread keeps the timers (keep alive,
 //! retries) and reconnects.

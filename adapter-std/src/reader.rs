@@ -4,10 +4,10 @@
 //!
 //! Running the callbacks here saves a hand-over to the loop thread for
 //! every batch of messages (a wake-up and a context switch each). The cost
-//! is Paho's: while a callback runs, this connection is not read. A call of
-//! ours that would wait for input (`wait_for_publish`, `connect`) inside
-//! such a callback first hands the reading over to a new thread, through
-//! [`hand_over_reading`], so it does not wait for itself.
+//! is Paho's: while a callback runs, this connection is not read. A
+//! `wait_for_publish` inside such a callback, which would wait for input
+//! this thread has to read, first hands the reading over to a new thread
+//! through [`hand_over_reading`].
 
 use crate::client::{Client, Inner, PENDING_EVENTS};
 use crate::event_loop::Dispatcher;
