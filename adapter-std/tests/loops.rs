@@ -352,17 +352,23 @@ fn reconnect_from_a_callback_on_the_reader_thread_gets_its_connack() {
             let _ = tx.send(Ok(()));
         }
     });
+    // Each connection subscribes anew (clean start); SUBACKs are counted.
+    let subacks = Arc::new(AtomicUsize::new(0));
+    let n = subacks.clone();
+    client.on_subscribe(move |_, _, _, _| {
+        n.fetch_add(1, Ordering::SeqCst);
+    });
     client.on_connect(|c, _| {
         c.subscribe("recon", QoS::AtLeastOnce).unwrap();
     });
     client.connect().unwrap();
     client.loop_start().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(|| subacks.load(Ordering::SeqCst) == 1);
     client
-        .publish("recon", "reconnect", QoS::AtMostOnce, false)
+        .publish("recon", "reconnect", QoS::AtLeastOnce, false)
         .unwrap();
     assert_eq!(rx.recv_timeout(WAIT), Ok(Ok(())));
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(|| subacks.load(Ordering::SeqCst) == 2);
     client
         .publish("recon", "after", QoS::AtLeastOnce, false)
         .unwrap();
