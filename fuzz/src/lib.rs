@@ -43,7 +43,8 @@ pub fn version_byte(version: ProtocolVersion) -> u8 {
 /// byte; the rest is a byte stream.
 ///
 /// Decodes packet after packet until the decoder errs or wants more bytes.
-/// At each step the reference decoder must give the same verdict, and each
+/// At each step the reference decoder must give the same verdict, the
+/// in-place decoder (`decode_view`) the same packet or error, and each
 /// decoded packet must survive encode -> decode unchanged.
 pub fn decode(data: &[u8]) {
     let Some((&head, rest)) = data.split_first() else {
@@ -55,13 +56,25 @@ pub fn decode(data: &[u8]) {
         _ => (MAX_PACKET_SIZE as u32, rest),
     };
     let mut decoder = Decoder::new(version).with_max_packet_size(max);
+    let mut viewer = decoder.clone();
     let mut buf = BytesMut::from(stream);
     let mut at = 0;
     loop {
         let now = decoder.version();
         let before = buf.len();
         let expected = reference::decode_packet_limited(now, max, &stream[at..]);
-        match decoder.decode(&mut buf) {
+        let in_place = viewer
+            .decode_view(&stream[at..])
+            .map(|found| found.map(|(view, used)| (view.to_packet(), used)));
+        let decoded = decoder.decode(&mut buf);
+        assert_eq!(
+            in_place,
+            decoded
+                .clone()
+                .map(|found| found.map(|packet| (packet, before - buf.len()))),
+            "decode_view (left) disagrees with decode (right) at offset {at}, {now}"
+        );
+        match decoded {
             Ok(Some(packet)) => {
                 let used = before - buf.len();
                 assert!(used > 0, "a packet of zero bytes");

@@ -3,9 +3,12 @@
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::frame::{decode_body, encode_limited, wrap_ack, FixedHeader, MAX_PACKET_SIZE};
 use crate::packet::{Ack, Encodable, Packet, PacketType, Publish};
+use crate::properties::AckProperties;
+use crate::qos::PacketId;
+use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
-use crate::wire::Reader;
-use bytes::{Buf, BytesMut};
+use crate::view::{PacketView, PublishView};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// Decodes packets from a growing buffer of received bytes.
 ///
@@ -84,7 +87,111 @@ impl Decoder {
     /// the decoder's, so a server-side decoder learns it from the first packet.
     #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
-        let Some(header) = FixedHeader::parse(buf, self.version)? else {
+        let Some(header) = self.frame(buf)? else {
+            return Ok(None);
+        };
+        let size = header.packet_size();
+        let version = self.version;
+        // The common packets are built straight into the returned value: a
+        // `Packet` is hundreds of bytes, and moving it from one `Result` to
+        // another costs more than decoding a short packet.
+        if header.packet_type == PacketType::Publish {
+            // The whole frame is cut off in one call, then its fixed
+            // header is skipped within the view.
+            let mut body = buf.split_to(size).freeze();
+            body.advance(header.header_length);
+            return Publish::decode_packet(header.flags, body, version);
+        }
+        if Short::applies(&header, version) {
+            let short = Short::parse(&header, &buf[header.header_length..size], version)?;
+            buf.advance(size);
+            return Ok(Some(short.into_packet()));
+        }
+        self.decode_other(&header, buf)
+    }
+
+    /// [`Decoder::decode`] for the packets that are neither PUBLISH nor
+    /// short: out of line, so that the common packets' path stays small
+    /// enough to inline.
+    #[inline(never)]
+    fn decode_other(
+        &mut self,
+        header: &FixedHeader,
+        buf: &mut BytesMut,
+    ) -> Result<Option<Packet>, DecodeError> {
+        buf.advance(header.header_length);
+        let body = buf.split_to(header.remaining_length).freeze();
+        let result = decode_body(header, body, self.version);
+        if let Ok(Some(Packet::Connect(connect))) = &result {
+            self.version = connect.protocol;
+        }
+        result
+    }
+
+    /// Decodes the next packet at the front of `bytes` in place, returning
+    /// it and the number of bytes it took.
+    ///
+    /// The same checks as [`Decoder::decode`], with the same outcome; a
+    /// PUBLISH comes out as a [`PublishView`](crate::PublishView) borrowing
+    /// `bytes`, which costs no reference counting. `Ok(None)`: more bytes
+    /// are needed. The caller consumes what was used, for example by
+    /// advancing its buffer before the next call.
+    ///
+    /// ```
+    /// use mqtt_proto::{Decoder, PacketView, ProtocolVersion};
+    ///
+    /// let wire = b"\x30\x07\x00\x03a/bhi\x30\x07\x00\x03a/cyo";
+    /// let mut decoder = Decoder::new(ProtocolVersion::V3_1_1);
+    /// let mut rest = &wire[..];
+    /// let mut topics = Vec::new();
+    /// while let Some((packet, used)) = decoder.decode_view(rest).unwrap() {
+    ///     if let PacketView::Publish(p) = packet {
+    ///         topics.push(p.topic_str());
+    ///     }
+    ///     rest = &rest[used..];
+    /// }
+    /// assert_eq!(topics, ["a/b", "a/c"]);
+    /// ```
+    #[inline]
+    pub fn decode_view<'a>(
+        &mut self,
+        bytes: &'a [u8],
+    ) -> Result<Option<(PacketView<'a>, usize)>, DecodeError> {
+        let Some(header) = self.frame(bytes)? else {
+            return Ok(None);
+        };
+        let size = header.packet_size();
+        let body = &bytes[header.header_length..size];
+        let version = self.version;
+        let view = if header.packet_type == PacketType::Publish {
+            PacketView::Publish(PublishView::parse(header.flags, body, version)?)
+        } else if Short::applies(&header, version) {
+            PacketView::Packet(Short::parse(&header, body, version)?.into_packet())
+        } else {
+            PacketView::Packet(self.decode_copy(&header, body)?)
+        };
+        Ok(Some((view, size)))
+    }
+
+    /// [`Decoder::decode_view`] for the packets that are owned and allocate
+    /// anyway: decoded from a copy of `body`. Out of line, so that the
+    /// common packets' path stays small enough to inline.
+    #[inline(never)]
+    fn decode_copy(&mut self, header: &FixedHeader, body: &[u8]) -> Result<Packet, DecodeError> {
+        let packet = decode_body(header, Bytes::copy_from_slice(body), self.version)?
+            .ok_or(DecodeError::Truncated("packet"))?;
+        if let Packet::Connect(connect) = &packet {
+            self.version = connect.protocol;
+        }
+        Ok(packet)
+    }
+
+    /// The fixed header of the packet at the front of `bytes` once all of it
+    /// is there, after checking its size against the maximum: that check
+    /// comes as soon as the fixed header is in, before the body is waited for.
+    #[inline(always)]
+    fn frame(&self, bytes: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
+        let Some(header) = FixedHeader::parse(bytes, self.version)? else {
             return Ok(None);
         };
         let size = header.packet_size();
@@ -94,56 +201,75 @@ impl Decoder {
                 max: self.max_packet_size,
             });
         }
-        if buf.len() < size {
+        if bytes.len() < size {
             return Ok(None);
         }
-        let version = self.version;
-        // The common packets are built straight into the returned value: a
-        // `Packet` is hundreds of bytes, and moving it from one `Result` to
-        // another costs more than decoding a short packet.
+        Ok(Some(header))
+    }
+}
+
+/// A packet read from the input as it stands, allocating nothing: a ping,
+/// or an acknowledgement without properties.
+///
+/// A few bytes, so it stays in registers while the input is advanced and
+/// only then becomes a `Packet`, built straight into the returned value.
+#[derive(Clone, Copy)]
+enum Short {
+    Ping(PacketType),
+    Ack(PacketType, PacketId, ReasonCode),
+}
+
+impl Short {
+    /// Whether the packet `header` announces is one.
+    #[inline(always)]
+    fn applies(header: &FixedHeader, version: ProtocolVersion) -> bool {
         match header.packet_type {
-            PacketType::Publish => {
-                // The whole frame is cut off in one call, then its fixed
-                // header is skipped within the view.
-                let mut body = buf.split_to(size).freeze();
-                body.advance(header.header_length);
-                return Publish::decode_packet(header.flags, Reader::new(body), version);
+            PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
+                header.remaining_length <= 3 || !version.is_v5()
             }
-            // Without properties an acknowledgement is read from the input
-            // as it stands, allocating nothing.
-            t @ (PacketType::PubAck
-            | PacketType::PubRec
-            | PacketType::PubRel
-            | PacketType::PubComp)
-                if header.remaining_length <= 3 || !version.is_v5() =>
-            {
-                let ack = Ack::decode_short(t, &buf[header.header_length..size], version)?;
-                buf.advance(size);
-                return Ok(Some(wrap_ack(t, ack)));
-            }
+            PacketType::PingReq | PacketType::PingResp => true,
+            _ => false,
+        }
+    }
+
+    /// Reads the body of a packet that [`Short::applies`] to.
+    #[inline(always)]
+    fn parse(
+        header: &FixedHeader,
+        body: &[u8],
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
+        match header.packet_type {
             t @ (PacketType::PingReq | PacketType::PingResp) => {
-                if header.remaining_length != 0 {
+                if !body.is_empty() {
                     return Err(DecodeError::TrailingBytes {
                         packet: t,
-                        extra: header.remaining_length,
+                        extra: body.len(),
                     });
                 }
-                buf.advance(size);
-                return Ok(Some(if t == PacketType::PingReq {
-                    Packet::PingReq
-                } else {
-                    Packet::PingResp
-                }));
+                Ok(Self::Ping(t))
             }
-            _ => {}
+            t => {
+                let (id, reason) = Ack::decode_short(t, body, version)?;
+                Ok(Self::Ack(t, id, reason))
+            }
         }
-        buf.advance(header.header_length);
-        let body = buf.split_to(header.remaining_length).freeze();
-        let result = decode_body(&header, body, self.version);
-        if let Ok(Some(Packet::Connect(connect))) = &result {
-            self.version = connect.protocol;
+    }
+
+    #[inline(always)]
+    fn into_packet(self) -> Packet {
+        match self {
+            Self::Ping(PacketType::PingReq) => Packet::PingReq,
+            Self::Ping(_) => Packet::PingResp,
+            Self::Ack(t, packet_id, reason) => wrap_ack(
+                t,
+                Ack {
+                    packet_id,
+                    reason,
+                    properties: AckProperties::default(),
+                },
+            ),
         }
-        result
     }
 }
 

@@ -41,6 +41,7 @@ pub mod reference;
 mod string;
 pub mod topic;
 mod version;
+mod view;
 mod wire;
 
 pub use codec::{Decoder, Encoder};
@@ -60,4 +61,5 @@ pub use reason::ReasonCode;
 pub use string::{MqttString, StringError, MAX_STRING_LEN};
 pub use topic::{topic_matches_sub, TopicError, TopicFilter, TopicName, TopicRouter};
 pub use version::ProtocolVersion;
+pub use view::{PacketView, PublishView};
 pub use wire::MAX_VARIABLE_BYTE_INTEGER;

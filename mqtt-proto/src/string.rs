@@ -48,7 +48,7 @@ fn unusual_bytes(eight: &[u8], forbidden: &[u8]) -> u64 {
 /// the common case, which needs no UTF-8 decoding. Checks eight bytes per
 /// step without branching; the last step overlaps the previous one instead
 /// of looping over the remaining bytes one by one.
-#[inline]
+#[inline(always)]
 pub(crate) fn is_plain_ascii(bytes: &[u8], forbidden: &[u8]) -> bool {
     if bytes.len() < 8 {
         return bytes

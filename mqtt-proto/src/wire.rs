@@ -131,6 +131,13 @@ impl Reader {
         Self { buf, pos: 0 }
     }
 
+    /// A reader of `buf` whose first `pos` bytes were already read elsewhere.
+    #[inline]
+    pub(crate) fn starting_at(buf: Bytes, pos: usize) -> Self {
+        debug_assert!(pos <= buf.len());
+        Self { buf, pos }
+    }
+
     #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.buf.len() - self.pos

@@ -201,14 +201,40 @@ fn run(
     (packets, None)
 }
 
-/// Decodes `wire` whole, byte by byte and split in two at every position;
-/// all must agree. Returns what was decoded.
+/// What the in-place decoder yields for all of `wire`, with each packet
+/// made owned: the same as [`run`] for the same bytes.
+fn run_view(
+    version: ProtocolVersion,
+    max: Option<u32>,
+    wire: &[u8],
+) -> (Vec<Packet>, Option<DecodeError>) {
+    let mut decoder = Decoder::new(version);
+    if let Some(max) = max {
+        decoder.set_max_packet_size(max);
+    }
+    let mut packets = Vec::new();
+    let mut rest = wire;
+    loop {
+        match decoder.decode_view(rest) {
+            Ok(Some((packet, used))) => {
+                packets.push(packet.to_packet());
+                rest = &rest[used..];
+            }
+            Ok(None) => return (packets, None),
+            Err(e) => return (packets, Some(e)),
+        }
+    }
+}
+
+/// Decodes `wire` whole, byte by byte and split in two at every position,
+/// and in place; all must agree. Returns what was decoded.
 fn decode_all_ways(
     version: ProtocolVersion,
     max: Option<u32>,
     wire: &[u8],
 ) -> (Vec<Packet>, Option<DecodeError>) {
     let whole = run(version, max, wire, &[]);
+    assert_eq!(run_view(version, max, wire), whole, "in place: {wire:02x?}");
     let bytewise: Vec<usize> = (1..wire.len()).collect();
     assert_eq!(
         run(version, max, wire, &bytewise),

@@ -296,13 +296,31 @@ fn decode_stream(
     Ok(((packets, None), buf))
 }
 
+/// What [`Decoder::decode_view`] yields for `bytes`, each packet made owned.
+fn decode_in_place(version: ProtocolVersion, bytes: &[u8]) -> Outcome {
+    let mut decoder = Decoder::new(version);
+    let mut packets = Vec::new();
+    let mut rest = bytes;
+    loop {
+        match decoder.decode_view(rest) {
+            Ok(Some((packet, used))) => {
+                packets.push(packet.to_packet());
+                rest = &rest[used..];
+            }
+            Ok(None) => return (packets, None),
+            Err(e) => return (packets, Some(e)),
+        }
+    }
+}
+
 /// Decoding arbitrary bytes never panics, whatever the chunking; packets come
-/// out the same whether the input arrives at once or byte by byte; every
-/// decoded packet survives decode -> encode -> decode.
+/// out the same whether the input arrives at once or byte by byte, or is
+/// read in place; every decoded packet survives decode -> encode -> decode.
 fn check_arbitrary_input(version: ProtocolVersion, bytes: &[u8]) -> Result<(), TestCaseError> {
     let (whole, _) = decode_stream(version, &[bytes])?;
     let (bytewise, _) = decode_stream(version, &Chunking::Bytewise.split(bytes))?;
-    prop_assert_eq!(whole, bytewise, "chunking changed the outcome");
+    prop_assert_eq!(&whole, &bytewise, "chunking changed the outcome");
+    prop_assert_eq!(decode_in_place(version, bytes), whole, "in place differs");
     Ok(())
 }
 
@@ -452,7 +470,8 @@ proptest! {
             for bit in 0..8 {
                 let mut bytes = wire.to_vec();
                 bytes[at] ^= 1 << bit;
-                decode_stream(version, &[&bytes])?;
+                let (outcome, _) = decode_stream(version, &[&bytes])?;
+                prop_assert_eq!(decode_in_place(version, &bytes), outcome, "in place differs");
             }
         }
     }
@@ -475,8 +494,9 @@ proptest! {
         }
         let ((decoded, error), rest) = decode_stream(version, &chunking.split(&wire))?;
         prop_assert_eq!(error, None);
-        prop_assert_eq!(decoded, packets);
+        prop_assert_eq!(&decoded, &packets);
         prop_assert!(rest.is_empty(), "{} bytes left over", rest.len());
+        prop_assert_eq!(decode_in_place(version, &wire), (packets, None));
     }
 }
 

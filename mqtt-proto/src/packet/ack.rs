@@ -58,13 +58,14 @@ impl Ack {
             })
     }
 
-    /// Decodes a body without properties, straight from the input (no allocation).
+    /// Reads a body without properties straight from the input: the packet
+    /// identifier and the reason code, which are all such an ack holds.
     #[inline]
     pub(crate) fn decode_short(
         t: PacketType,
         body: &[u8],
         version: ProtocolVersion,
-    ) -> Result<Self, DecodeError> {
+    ) -> Result<(PacketId, ReasonCode), DecodeError> {
         let packet_id = Self::packet_id_from(t, body)?;
         let reason = match (version.is_v5(), body.len()) {
             (_, 2) => ReasonCode::Success,
@@ -76,11 +77,7 @@ impl Ack {
                 })
             }
         };
-        Ok(Self {
-            packet_id,
-            reason,
-            properties: AckProperties::default(),
-        })
+        Ok((packet_id, reason))
     }
 
     /// Decodes a 5.0 body with properties.

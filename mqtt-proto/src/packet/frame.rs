@@ -225,7 +225,7 @@ impl FixedHeader {
     ///
     /// Checks the packet type and the reserved flags, so a packet with bad
     /// flags is refused before its body is waited for.
-    #[inline]
+    #[inline(always)]
     pub fn parse(bytes: &[u8], version: ProtocolVersion) -> Result<Option<Self>, DecodeError> {
         let Some(&first) = bytes.first() else {
             return Ok(None);
@@ -305,7 +305,7 @@ pub(crate) fn decode_body(
     let t = header.packet_type;
     let mut r = Reader::new(body);
     let packet = match t {
-        PacketType::Publish => return Publish::decode_packet(header.flags, r, version),
+        PacketType::Publish => return Publish::decode_packet(header.flags, r.into_rest(), version),
         PacketType::Connect => Packet::Connect(Box::new(Connect::decode(&mut r)?)),
         PacketType::ConnAck => Packet::ConnAck(Box::new(ConnAck::decode(&mut r, version)?)),
         PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {

@@ -10,7 +10,7 @@ mod connack;
 mod connect;
 mod disconnect;
 pub(crate) mod frame;
-mod publish;
+pub(crate) mod publish;
 mod subscribe;
 mod unsubscribe;
 

@@ -4,9 +4,9 @@ use crate::error::{DecodeError, EncodeError};
 use crate::properties::ReadSection;
 use crate::properties::{PropertyBox, PublishProperties};
 use crate::qos::{Delivery, PacketId, QoS};
-use crate::topic::TopicName;
+use crate::topic::{validate_name, TopicName};
 use crate::version::ProtocolVersion;
-use crate::wire::{put_prefixed, Put, Reader};
+use crate::wire::{put_prefixed, read_varint, Put, Reader};
 use bytes::{Bytes, BytesMut};
 
 /// A PUBLISH packet: an application message.
@@ -69,9 +69,64 @@ impl Publish {
     #[inline]
     pub(crate) fn decode_packet(
         flags: u8,
-        mut r: Reader,
+        body: Bytes,
         version: ProtocolVersion,
     ) -> Result<Option<Packet>, DecodeError> {
+        let head = PublishHead::parse(flags, &body, version)?;
+        let topic = head
+            .has_topic()
+            .then(|| TopicName::from_validated(body.slice(2..head.topic_end)));
+        // The payload is what is left of `body` once the properties are
+        // read, so it costs no reference count of its own.
+        let mut r = Reader::starting_at(body, head.properties.start);
+        let properties = if head.properties.is_empty() {
+            PropertyBox::new()
+        } else {
+            PublishProperties::read_section(&mut r, head.properties.len())?.into()
+        };
+        if topic.is_none() && properties.topic_alias.is_none() {
+            return Err(DecodeError::MissingTopic);
+        }
+        Ok(Some(Packet::Publish(Self {
+            dup: head.dup,
+            delivery: head.delivery,
+            retain: head.retain,
+            topic,
+            payload: r.into_rest(),
+            properties,
+        })))
+    }
+}
+
+/// Where the parts of a received PUBLISH lie in its body, with everything
+/// checked but the property values: what the owned decoder and the borrowed
+/// one ([`PublishView`](crate::PublishView)) share.
+pub(crate) struct PublishHead {
+    pub(crate) dup: bool,
+    pub(crate) retain: bool,
+    pub(crate) delivery: Delivery,
+    /// The topic name is `body[2..topic_end]`; `topic_end == 2` only in 5.0,
+    /// where an empty name leaves the topic to a Topic Alias.
+    pub(crate) topic_end: usize,
+    /// The property section after its length; empty in 3.x and when there
+    /// are none. The payload follows it.
+    pub(crate) properties: core::ops::Range<usize>,
+}
+
+impl PublishHead {
+    /// Reads the fixed header's flags and the body up to the properties.
+    ///
+    /// Faults are reported in the order of the fields: the topic name's
+    /// before the packet identifier's, before the property length's; an
+    /// empty 5.0 topic is judged by the caller once the properties are read.
+    // Always inlined: returned through memory, its result is read back
+    // before the stores have landed, which stalls more than it parses.
+    #[inline(always)]
+    pub(crate) fn parse(
+        flags: u8,
+        body: &[u8],
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
         let dup = flags & 0x08 != 0;
         let retain = flags & 0x01 != 0;
         let qos = QoS::from_u8((flags >> 1) & 0x03).ok_or(DecodeError::InvalidQoS {
@@ -80,47 +135,61 @@ impl Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::DupOnQoS0);
         }
-        let raw_topic = r.binary("topic name")?;
-        // The topic name is checked where it stands, so its faults come
-        // before those of later fields; only an empty one in 5.0 waits for
-        // the properties, where a Topic Alias may stand for it.
-        let topic = if raw_topic.is_empty() && version.is_v5() {
-            None
-        } else {
-            Some(TopicName::from_bytes(raw_topic).map_err(|source| {
-                DecodeError::InvalidTopicName {
-                    field: "topic name",
-                    source,
-                }
-            })?)
+        let &[hi, lo, ..] = body else {
+            return Err(DecodeError::Truncated("topic name"));
         };
+        let topic_end = 2 + usize::from(u16::from_be_bytes([hi, lo]));
+        let Some(topic) = body.get(2..topic_end) else {
+            return Err(DecodeError::Truncated("topic name"));
+        };
+        if !(topic.is_empty() && version.is_v5()) {
+            validate_name(topic).map_err(|source| DecodeError::InvalidTopicName {
+                field: "topic name",
+                source,
+            })?;
+        }
+        let mut pos = topic_end;
         let delivery = match qos {
             QoS::AtMostOnce => Delivery::AtMostOnce,
             qos => {
-                let id = PacketId::new(r.u16("packet identifier")?).ok_or(
+                let Some(&[hi, lo]) = body.get(pos..pos + 2) else {
+                    return Err(DecodeError::Truncated("packet identifier"));
+                };
+                let id = PacketId::new(u16::from_be_bytes([hi, lo])).ok_or(
                     DecodeError::ZeroPacketId {
                         packet: PacketType::Publish,
                     },
                 )?;
+                pos += 2;
                 Delivery::with_id(qos, id)
             }
         };
         let properties = if version.is_v5() {
-            PublishProperties::read_boxed(&mut r)?
+            let Some((len, n)) = read_varint(&body[pos..], "property length")? else {
+                return Err(DecodeError::Truncated("property length"));
+            };
+            let start = pos + n;
+            let len = len as usize;
+            if len > body.len() - start {
+                return Err(DecodeError::Truncated("properties"));
+            }
+            start..start + len
         } else {
-            PropertyBox::new()
+            pos..pos
         };
-        if topic.is_none() && properties.topic_alias.is_none() {
-            return Err(DecodeError::MissingTopic);
-        }
-        Ok(Some(Packet::Publish(Self {
+        Ok(Self {
             dup,
-            delivery,
             retain,
-            topic,
-            payload: r.into_rest(),
+            delivery,
+            topic_end,
             properties,
-        })))
+        })
+    }
+
+    /// Whether the packet names its topic (always, but for a 5.0 alias).
+    #[inline]
+    pub(crate) fn has_topic(&self) -> bool {
+        self.topic_end > 2
     }
 }
 

@@ -314,9 +314,6 @@ impl PropertyValue for UserProperty {
     }
 }
 
-/// Generates a property group: the struct, and its decoder and encoder, from
-/// one table, so the three can never disagree. `once` fields may appear at
-/// most once (`Option`), `many` fields any number of times (`Vec`, in order).
 /// Reading a property section, for every property group.
 pub(crate) trait ReadSection: Default {
     /// The properties of a section `len` bytes long (not zero).
@@ -337,22 +334,11 @@ pub(crate) trait ReadSection: Default {
         }
         Self::read_section(r, len)
     }
-
-    /// [`ReadSection::read`], into a box allocated only for a section that
-    /// is not empty.
-    #[inline]
-    fn read_boxed(r: &mut Reader) -> Result<PropertyBox<Self>, DecodeError>
-    where
-        Self: PropertySet,
-    {
-        let len = r.varint("property length")? as usize;
-        if len == 0 {
-            return Ok(PropertyBox::new());
-        }
-        Self::read_section(r, len).map(PropertyBox::from)
-    }
 }
 
+/// Generates a property group: the struct, and its decoder and encoder, from
+/// one table, so the three can never disagree. `once` fields may appear at
+/// most once (`Option`), `many` fields any number of times (`Vec`, in order).
 macro_rules! property_group {
     (
         $(#[$meta:meta])*

@@ -13,10 +13,13 @@ mod error;
 mod filter;
 mod matching;
 mod name;
+mod name_ref;
 mod router;
 
 pub use error::TopicError;
 pub use filter::TopicFilter;
 pub use matching::topic_matches_sub;
+pub(crate) use name::validate_name;
 pub use name::TopicName;
+pub use name_ref::TopicNameRef;
 pub use router::{Iter, Matches, TopicRouter};

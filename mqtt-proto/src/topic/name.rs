@@ -32,6 +32,13 @@ impl TopicName {
         Ok(Self(bytes))
     }
 
+    /// Wraps bytes that [`validate_name`] has accepted.
+    #[inline]
+    pub(crate) fn from_validated(bytes: Bytes) -> Self {
+        debug_assert!(parse(&bytes).is_ok());
+        Self(bytes)
+    }
+
     /// The topic.
     pub fn as_str(&self) -> &str {
         as_validated_str(&self.0)
@@ -76,6 +83,13 @@ pub(super) fn parse(bytes: &[u8]) -> Result<(), TopicError> {
         return Ok(());
     }
     parse_unusual(bytes)
+}
+
+/// Checks `bytes` are a valid topic name, for a decoder that has not yet
+/// decided whether to wrap them.
+#[inline]
+pub(crate) fn validate_name(bytes: &[u8]) -> Result<(), TopicError> {
+    parse(bytes)
 }
 
 /// [`parse`] for a name that is empty, too long, or not plain ASCII.
