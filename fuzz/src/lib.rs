@@ -151,6 +151,17 @@ pub fn check_reencode(packet: &Packet, version: ProtocolVersion) {
         Ok((packet.clone(), wire.len())),
         "reference disagrees on a re-encoded packet"
     );
+    check_in_place(&wire, packet, version);
+}
+
+/// `wire` read in place is `packet`, and takes all of `wire`.
+fn check_in_place(wire: &[u8], packet: &Packet, version: ProtocolVersion) {
+    let (view, used) = Decoder::new(version)
+        .decode_view(wire)
+        .unwrap_or_else(|e| panic!("{packet:?} ({version}) is refused in place: {e}"))
+        .expect("a whole packet is complete in place");
+    assert_eq!(used, wire.len(), "in place, the packet's size differs");
+    assert_eq!(&view.to_packet(), packet, "in place, the packet differs");
 }
 
 /// Everything a decoder made of a stream: the packets, and how it stopped.
@@ -261,6 +272,7 @@ pub fn roundtrip_structured(data: &[u8]) {
         .unwrap_or_else(|| panic!("{packet:?} encoded in {version} is incomplete"));
     assert_eq!(decoded, packet, "encode -> decode changed the packet");
     assert!(rx.is_empty(), "decoding left {} of {n} bytes", rx.len());
+    check_in_place(&wire, &packet, version);
     assert_eq!(
         reference::decode_packet(version, &wire),
         Ok((packet.clone(), n)),

@@ -7,7 +7,11 @@
 //! packet can only hold the 5.0 properties the specification allows in it.
 //!
 //! Decoding is zero-copy and streaming; every malformed input is a
-//! [`DecodeError`] that names the reason code to answer with. Encoding checks
+//! [`DecodeError`] that names the reason code to answer with.
+//! [`Decoder::decode`] hands out packets that own their data as `Bytes`
+//! views of the input; [`Decoder::decode_view`] reads them in place, a
+//! PUBLISH borrowing its topic and payload ([`PublishView`]), with the same
+//! checks and the same errors. Encoding checks
 //! the whole packet against the version and size limits before writing, so
 //! an [`EncodeError`] never leaves a partial packet behind.
 //!
