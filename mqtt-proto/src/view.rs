@@ -157,3 +157,73 @@ fn read_properties(section: &[u8]) -> Result<PropertyBox<PublishProperties>, Dec
     let mut r = Reader::new(Bytes::copy_from_slice(section));
     PublishProperties::read_section(&mut r, section.len()).map(PropertyBox::from)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Decoder, Encoder, Packet, TopicName};
+    use bytes::BytesMut;
+    use core::num::NonZeroU16;
+
+    fn wire(packet: &Publish, version: ProtocolVersion) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        Encoder::new(version).encode(packet, &mut buf).unwrap();
+        buf.to_vec()
+    }
+
+    #[test]
+    fn topic_and_payload_point_into_the_input() {
+        let mut publish = Publish::new(TopicName::new("a/b").unwrap(), &b"payload"[..]);
+        publish.delivery = Delivery::AtLeastOnce(PacketId::new(9).unwrap());
+        let wire = wire(&publish, ProtocolVersion::V3_1_1);
+        let input = wire.as_ptr_range();
+        let (view, used) = Decoder::new(ProtocolVersion::V3_1_1)
+            .decode_view(&wire)
+            .unwrap()
+            .unwrap();
+        let PacketView::Publish(p) = view else {
+            panic!("{view:?}")
+        };
+        assert_eq!(used, wire.len());
+        assert!(input.contains(&p.payload.as_ptr()));
+        assert!(input.contains(&p.topic.unwrap().as_bytes().as_ptr()));
+        assert_eq!(p.packet_id(), PacketId::new(9));
+        assert!(!p.properties.is_allocated());
+        assert_eq!(p.to_publish(), publish);
+    }
+
+    #[test]
+    fn a_5_0_alias_stands_for_an_empty_topic_in_place() {
+        let mut publish = Publish::new(TopicName::new("t").unwrap(), "x");
+        publish.topic = None;
+        publish.properties.topic_alias = NonZeroU16::new(3);
+        let wire = wire(&publish, ProtocolVersion::V5);
+        let (view, _) = Decoder::new(ProtocolVersion::V5)
+            .decode_view(&wire)
+            .unwrap()
+            .unwrap();
+        let PacketView::Publish(p) = &view else {
+            panic!("{view:?}")
+        };
+        assert_eq!(p.topic, None);
+        assert_eq!(p.topic_str(), "");
+        assert_eq!(p.properties.topic_alias, NonZeroU16::new(3));
+        assert_eq!(view.to_packet(), Packet::Publish(publish));
+    }
+
+    #[test]
+    fn other_packets_come_out_owned_and_connect_sets_the_version() {
+        let mut decoder = Decoder::new(ProtocolVersion::V3_1_1);
+        // CONNECT naming 5.0 (level 5, clean start, keepalive 60, no
+        // properties, client id "c"), then a 5.0 PUBACK with a reason code.
+        let wire = b"\x10\x0e\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x01c\x40\x03\x00\x01\x10";
+        let (first, used) = decoder.decode_view(wire).unwrap().unwrap();
+        assert_eq!(first.packet_type(), PacketType::Connect);
+        assert_eq!(decoder.version(), ProtocolVersion::V5);
+        let (second, _) = decoder.decode_view(&wire[used..]).unwrap().unwrap();
+        let PacketView::Packet(Packet::PubAck(ack)) = second else {
+            panic!("{second:?}")
+        };
+        assert_eq!(ack.reason, crate::ReasonCode::NoMatchingSubscribers);
+    }
+}
