@@ -178,6 +178,8 @@ impl Decoder {
     /// common packets' path stays small enough to inline.
     #[inline(never)]
     fn decode_copy(&mut self, header: &FixedHeader, body: &[u8]) -> Result<Packet, DecodeError> {
+        // `decode_body` is always `Some` on success (its `Option` is for
+        // `decode`, which returns it as is); `None` cannot reach the error.
         let packet = decode_body(header, Bytes::copy_from_slice(body), self.version)?
             .ok_or(DecodeError::Truncated("packet"))?;
         if let Packet::Connect(connect) = &packet {
