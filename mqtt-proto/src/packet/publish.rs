@@ -202,6 +202,7 @@ impl Body for Publish {
         (u8::from(self.dup) << 3) | ((self.qos() as u8) << 1) | u8::from(self.retain)
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         if self.dup && self.qos() == QoS::AtMostOnce {
             return Err(EncodeError::DupOnQoS0);
@@ -236,6 +237,7 @@ impl Body for Publish {
         Ok(len)
     }
 
+    #[inline]
     fn write_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
         put_prefixed(
             buf,
