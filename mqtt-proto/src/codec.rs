@@ -93,7 +93,7 @@ impl Decoder {
         let size = header.packet_size();
         let version = self.version;
         // The common packets are built straight into the returned value: a
-        // `Packet` is hundreds of bytes, and moving it from one `Result` to
+        // `Packet` is 128 bytes, and moving it from one `Result` to
         // another costs more than decoding a short packet.
         if header.packet_type == PacketType::Publish {
             // The whole frame is cut off in one call, then its fixed
