@@ -193,8 +193,9 @@ fn next_deadline_is_the_keep_alive() {
 
 #[test]
 fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop() {
-    // The broker keeps its sessions on disk; it is frozen with hundreds of
-    // QoS 1/2 messages unacknowledged, SIGKILLed and restarted. The loop's
+    // The broker keeps its sessions on disk; once it has saved the first
+    // hundred, it is frozen with hundreds of QoS 1/2 messages
+    // unacknowledged, SIGKILLed and restarted. The loop's
     // reconnect resumes the session and resends them with DUP set.
     let mut broker = Broker::config()
         .persistence()
@@ -249,6 +250,7 @@ fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop
         run(&publisher, || before.iter().all(|h| h.is_published()));
         received.wait_for(100, Duration::from_secs(5));
         received.assert_complete(100, &format!("{version} before the crash"));
+        broker.wait_saved(&sub, "mio-crash-sync");
 
         broker.pause();
         let in_flight = publish(100..600);

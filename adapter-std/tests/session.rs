@@ -127,9 +127,10 @@ fn persistent_session_receives_what_was_queued_while_away() {
 ///
 /// Mosquitto saves its state after it acknowledges, so a SIGKILL landing
 /// between the two loses a message the broker already took: no client can
-/// repair that. The broker is therefore frozen (SIGSTOP) before the batch:
-/// everything it ever acknowledged is saved, and all 2,000 messages are
-/// unacknowledged, some sent and some queued, when the kill lands.
+/// repair that. The broker is therefore frozen (SIGSTOP) before the batch,
+/// once it has saved all earlier traffic (`Broker::wait_saved`): all 2,000
+/// messages are unacknowledged, some sent and some queued, when the kill
+/// lands.
 #[test]
 fn broker_crash_with_thousands_in_flight_loses_nothing() {
     let mut broker = Broker::config()
@@ -186,7 +187,7 @@ fn broker_crash_with_thousands_in_flight_loses_nothing() {
         }
         received.wait_for(200, WAIT);
         received.assert_complete(200, &format!("{version} before the crash"));
-        std::thread::sleep(Duration::from_millis(300));
+        broker.wait_saved(&sub, "crash-sync");
 
         broker.pause();
         let in_flight = publish(200..2200);

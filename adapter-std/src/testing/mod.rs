@@ -235,6 +235,40 @@ impl Broker {
         self.signal("-STOP");
     }
 
+    /// Returns once the broker has handled and saved to disk everything
+    /// `client` sent before: call it before [`Broker::pause`] and
+    /// [`Broker::kill`] in a crash test.
+    ///
+    /// Mosquitto saves only after some changes (a finished message, a
+    /// subscription), and a SIGKILL during a save keeps the previous file.
+    /// A QoS 2 exchange the client already finished could come back from
+    /// that file as new (seen once in CI: message 99 delivered twice). So
+    /// this waits until the client's session is idle, then makes two QoS 1
+    /// round trips on `topic` (which nobody should subscribe to). The
+    /// broker reads a connection in order and is single-threaded: the
+    /// first answer proves every earlier packet was handled, the second
+    /// that a save those packets started has finished.
+    pub fn wait_saved(&self, client: &crate::Client, topic: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !client.session_snapshot().is_idle() {
+            assert!(
+                Instant::now() < deadline,
+                "the client's session never went idle"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for _ in 0..2 {
+            let outcome = client
+                .publish(topic, Vec::new(), mqtt_proto::QoS::AtLeastOnce, false)
+                .expect("publish a round trip")
+                .wait_for_publish(Some(Duration::from_secs(30)));
+            assert!(
+                outcome.as_ref().is_some_and(|o| o.is_delivered()),
+                "round trip to the broker failed: {outcome:?}"
+            );
+        }
+    }
+
     /// Lets a paused broker run again (SIGCONT).
     pub fn resume(&mut self) {
         self.signal("-CONT");
