@@ -12,7 +12,12 @@
 //! - client CPU per message: user + system time of this process (both
 //!   clients and all their threads; the broker is another process) over the
 //!   same span, minus the CPU the process burns with the clients connected
-//!   and idle (measured for 200 ms before each run).
+//!   and idle (measured for 200 ms before each run);
+//! - the broker's CPU per message, context switches per message and load
+//!   (its CPU over the wall time, in cores) over the same span, from
+//!   `/proc`: Mosquitto is single-threaded, so a load near 1.0 means it is
+//!   the bottleneck and caps any client's rate, and its CPU per message
+//!   shows whether one client costs it more than the other.
 //!
 //! Latency: `E2E_RTT` (default 10,000) sequential QoS 1 round trips with
 //! each library's default settings, after 500 unrecorded ones, at most 3 s
@@ -114,15 +119,15 @@ fn qos_name(qos: QoS) -> &'static str {
     }
 }
 
-fn throughput(t: &Transport, messages: usize, runs: usize) {
+fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
     println!(
         "\n## {}: {messages} messages of {} bytes, window {}, MQTT 3.1.1, median of {runs}\n",
         t.name,
         support::PAYLOAD_LEN,
         support::WINDOW
     );
-    println!("| QoS   | library  | msg/s   | CPU µs/msg | switches/msg | received | runs (msg/s)");
-    println!("|-------|----------|---------|------------|--------------|----------|-------------");
+    println!("| QoS   | library  | msg/s   | CPU µs/msg | switches/msg | broker µs/msg | broker sw/msg | broker load | received | runs (msg/s)");
+    println!("|-------|----------|---------|------------|--------------|---------------|---------------|-------------|----------|-------------");
     // E2E_QOS=1,2 runs only those levels.
     let levels = std::env::var("E2E_QOS").unwrap_or_default();
     let chosen = |q: u8| levels.is_empty() || levels.split(',').any(|l| l.trim() == q.to_string());
@@ -131,7 +136,11 @@ fn throughput(t: &Transport, messages: usize, runs: usize) {
     let runs_lib = |name: &str| libs.is_empty() || libs.split(',').any(|l| l.trim() == name);
     let qos_levels = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
     for qos in qos_levels.into_iter().filter(|&q| chosen(q as u8)) {
-        let w = Workload { messages, qos };
+        let w = Workload {
+            messages,
+            qos,
+            broker_pid: broker.pid(),
+        };
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
         for _ in 0..runs {
@@ -148,9 +157,14 @@ fn throughput(t: &Transport, messages: usize, runs: usize) {
             }
             let (rate, cpu, received) = support::medians(results);
             let switches = support::median_switches(results);
+            let broker_cpu =
+                support::median_of(results, support::RunResult::broker_cpu_per_message_us);
+            let broker_load = support::median_of(results, support::RunResult::broker_load);
+            let broker_switches =
+                support::median_of(results, support::RunResult::broker_switches_per_message);
             let each: Vec<String> = results.iter().map(|r| format!("{:.0}", r.rate())).collect();
             println!(
-                "| {} | {name:<8} | {rate:>7.0} | {cpu:>10.2} | {switches:>12.2} | {received:>8} | {}",
+                "| {} | {name:<8} | {rate:>7.0} | {cpu:>10.2} | {switches:>12.2} | {broker_cpu:>13.2} | {broker_switches:>13.2} | {broker_load:>11.2} | {received:>8} | {}",
                 qos_name(qos),
                 each.join(" ")
             );
@@ -371,7 +385,7 @@ fn main() {
             .any(|w| !w.is_empty() && t.name.starts_with(w.trim())),
     };
     for t in transports.iter().filter(|t| chosen(t)) {
-        throughput(t, messages, runs);
+        throughput(t, &broker, messages, runs);
         if rtt > 0 {
             latency(t, rtt);
         }

@@ -511,14 +511,11 @@ fn ours_mio(port: u16, w: Workload) -> RunResult {
         .expect("driver");
     assert!(ready, "clients did not connect");
 
-    let idle = support::idle_cpu_rate();
     let payload = Bytes::from(vec![0xA5u8; support::PAYLOAD_LEN]);
     let mut sent = 0;
     let mut last_count = 0;
     let mut last_change = Instant::now();
-    let cpu0 = support::process_cpu();
-    let switches0 = support::context_switches();
-    let t0 = Instant::now();
+    let meter = support::Meter::start(w.broker_pid);
     while received.load(Ordering::Relaxed) < w.messages {
         let publisher = driver.client(pub_id).expect("publisher");
         // At most a window per turn: a QoS 0 message completes as soon as
@@ -546,9 +543,8 @@ fn ours_mio(port: u16, w: Workload) -> RunResult {
             break;
         }
     }
-    let cpu = support::process_cpu().saturating_sub(cpu0);
-    let switches = support::context_switches() - switches0;
-    let wall = last.lock().expect("lock").saturating_duration_since(t0);
+    let last = *last.lock().expect("lock");
+    let result = meter.finish(received.load(Ordering::Relaxed), last);
     let ids: Vec<_> = driver.ids().collect();
     for id in ids {
         if let Some(c) = driver.client(id) {
@@ -556,25 +552,21 @@ fn ours_mio(port: u16, w: Workload) -> RunResult {
         }
     }
     let _ = driver.run_until(Duration::from_millis(50), |_| false);
-    RunResult {
-        received: received.load(Ordering::Relaxed),
-        wall,
-        cpu: cpu.saturating_sub(Duration::from_secs_f64(idle * wall.as_secs_f64())),
-        switches,
-    }
+    result
 }
 
-fn throughput(port: u16, messages: usize, runs: usize) {
+fn throughput(broker: &adapter_std::testing::Broker, messages: usize, runs: usize) {
+    let port = broker.port();
     println!(
         "\n## One client pair: {messages} messages of {} bytes, window {}, MQTT 3.1.1, median of {runs}\n",
         support::PAYLOAD_LEN,
         support::WINDOW
     );
     println!(
-        "| QoS   | client                     | msg/s   | CPU µs/msg | switches/msg | received | runs (msg/s)"
+        "| QoS   | client                     | msg/s   | CPU µs/msg | switches/msg | broker µs/msg | broker sw/msg | broker load | received | runs (msg/s)"
     );
     println!(
-        "|-------|----------------------------|---------|------------|--------------|----------|-------------"
+        "|-------|----------------------------|---------|------------|--------------|---------------|---------------|-------------|----------|-------------"
     );
     let blocking = move |id: &str| ClientOptions::new("127.0.0.1", port).client_id(id);
     for (qos, name) in [
@@ -582,7 +574,11 @@ fn throughput(port: u16, messages: usize, runs: usize) {
         (QoS::AtLeastOnce, "QoS 1"),
         (QoS::ExactlyOnce, "QoS 2"),
     ] {
-        let w = Workload { messages, qos };
+        let w = Workload {
+            messages,
+            qos,
+            broker_pid: broker.pid(),
+        };
         let mut mio = Vec::new();
         let mut std_ = Vec::new();
         for _ in 0..runs {
@@ -595,9 +591,14 @@ fn throughput(port: u16, messages: usize, runs: usize) {
         ] {
             let (rate, cpu, received) = support::medians(results);
             let switches = support::median_switches(results);
+            let broker_cpu =
+                support::median_of(results, support::RunResult::broker_cpu_per_message_us);
+            let broker_load = support::median_of(results, support::RunResult::broker_load);
+            let broker_switches =
+                support::median_of(results, support::RunResult::broker_switches_per_message);
             let each: Vec<String> = results.iter().map(|r| format!("{:.0}", r.rate())).collect();
             println!(
-                "| {name} | {client:<26} | {rate:>7.0} | {cpu:>10.2} | {switches:>12.2} | {received:>8} | {}",
+                "| {name} | {client:<26} | {rate:>7.0} | {cpu:>10.2} | {switches:>12.2} | {broker_cpu:>13.2} | {broker_switches:>13.2} | {broker_load:>11.2} | {received:>8} | {}",
                 each.join(" ")
             );
         }
@@ -634,7 +635,7 @@ fn main() {
     }
     if part("throughput") {
         let broker = support::broker();
-        throughput(broker.port(), messages, runs);
+        throughput(&broker, messages, runs);
     }
     println!(
         "\nload average after: {}; took {:.1} s",

@@ -324,6 +324,11 @@ impl Broker {
         }
     }
 
+    /// The broker's process id while it runs (to measure its CPU, say).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))

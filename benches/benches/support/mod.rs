@@ -101,6 +101,8 @@ pub struct Workload {
     pub messages: usize,
     /// Their QoS, for the publish and the subscription.
     pub qos: QoS,
+    /// The broker's process, whose CPU is measured too.
+    pub broker_pid: Option<u32>,
 }
 
 /// What one run measured.
@@ -115,6 +117,11 @@ pub struct RunResult {
     pub cpu: Duration,
     /// Context switches of the process over the same span.
     pub switches: u64,
+    /// The broker's CPU over the same span (zero if not measured).
+    pub broker_cpu: Duration,
+    /// The broker's context switches over the same span: mostly its
+    /// sleeps in `epoll_wait` when no client had sent anything.
+    pub broker_switches: u64,
 }
 
 impl RunResult {
@@ -132,6 +139,109 @@ impl RunResult {
     pub fn cpu_per_message_us(&self) -> f64 {
         self.cpu.as_secs_f64() * 1e6 / self.received.max(1) as f64
     }
+
+    /// The broker's CPU per received message, in microseconds.
+    pub fn broker_cpu_per_message_us(&self) -> f64 {
+        self.broker_cpu.as_secs_f64() * 1e6 / self.received.max(1) as f64
+    }
+
+    /// The broker's context switches per received message.
+    pub fn broker_switches_per_message(&self) -> f64 {
+        self.broker_switches as f64 / self.received.max(1) as f64
+    }
+
+    /// How busy the broker was: its CPU over the wall time, in cores. Near
+    /// 1.0 the single-threaded broker is the bottleneck, and any client's
+    /// rate is capped by it.
+    pub fn broker_load(&self) -> f64 {
+        self.broker_cpu.as_secs_f64() / self.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The clocks of one run, read at its start ([`Meter::start`]) and at its
+/// end ([`Meter::finish`]).
+pub struct Meter {
+    idle: f64,
+    cpu0: Duration,
+    switches0: u64,
+    broker_pid: Option<u32>,
+    broker0: Duration,
+    broker_switches0: u64,
+    /// When the run started: its first publish.
+    pub t0: Instant,
+}
+
+impl Meter {
+    /// Measures the idle baseline (200 ms), then starts the clocks.
+    pub fn start(broker_pid: Option<u32>) -> Self {
+        let idle = idle_cpu_rate();
+        Self {
+            idle,
+            cpu0: process_cpu(),
+            switches0: context_switches(),
+            broker_pid,
+            broker0: broker_pid.map(cpu_of_process).unwrap_or_default(),
+            broker_switches0: broker_pid.map(switches_of_process).unwrap_or_default(),
+            t0: Instant::now(),
+        }
+    }
+
+    /// The run's result, `received` messages of which the last came at `last`.
+    pub fn finish(self, received: usize, last: Instant) -> RunResult {
+        let cpu = process_cpu().saturating_sub(self.cpu0);
+        let switches = context_switches() - self.switches0;
+        let broker_cpu = self
+            .broker_pid
+            .map(|pid| cpu_of_process(pid).saturating_sub(self.broker0))
+            .unwrap_or_default();
+        let broker_switches = self
+            .broker_pid
+            .map(|pid| switches_of_process(pid).saturating_sub(self.broker_switches0))
+            .unwrap_or_default();
+        let wall = last.saturating_duration_since(self.t0);
+        RunResult {
+            received,
+            wall,
+            cpu: cpu.saturating_sub(Duration::from_secs_f64(self.idle * wall.as_secs_f64())),
+            switches,
+            broker_cpu,
+            broker_switches,
+        }
+    }
+}
+
+/// Context switches (voluntary and not) of another process, from
+/// `/proc/PID/status`; zero if it cannot be read.
+pub fn switches_of_process(pid: u32) -> u64 {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return 0;
+    };
+    status
+        .lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
+}
+
+/// User plus system CPU time of another process, from `/proc/PID/stat`
+/// (in clock ticks, 10 ms here); zero if it cannot be read.
+pub fn cpu_of_process(pid: u32) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Duration::ZERO;
+    };
+    // The command name may hold spaces; the fields that follow it do not.
+    let Some(after_name) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos(ticks * 1_000_000_000 / per_second)
 }
 
 /// CPU the process burns per second with both clients connected and idle
@@ -231,12 +341,9 @@ pub fn ours_blocking(make: &dyn Fn(&str) -> ClientOptions, w: Workload) -> RunRe
     publisher.connect().expect("publisher connects");
     publisher.loop_start().expect("publisher loop");
 
-    let idle = idle_cpu_rate();
     let payload = Bytes::from(vec![0xA5u8; PAYLOAD_LEN]);
     let mut window = VecDeque::with_capacity(WINDOW);
-    let cpu0 = process_cpu();
-    let switches0 = context_switches();
-    let t0 = Instant::now();
+    let meter = Meter::start(w.broker_pid);
     for _ in 0..w.messages {
         if window.len() == WINDOW {
             let oldest: adapter_std::MessageHandle = window.pop_front().expect("full window");
@@ -251,9 +358,7 @@ pub fn ours_blocking(make: &dyn Fn(&str) -> ClientOptions, w: Workload) -> RunRe
         window.push_back(handle);
     }
     let (received, last) = wait_arrivals(&arrivals, &done);
-    let cpu = process_cpu().saturating_sub(cpu0);
-    let switches = context_switches() - switches0;
-    let wall = last.saturating_duration_since(t0);
+    let result = meter.finish(received, last);
 
     for h in window {
         h.wait_for_publish(Some(Duration::from_secs(10)));
@@ -262,12 +367,7 @@ pub fn ours_blocking(make: &dyn Fn(&str) -> ClientOptions, w: Workload) -> RunRe
         let _ = c.disconnect();
         let _ = c.loop_stop();
     }
-    RunResult {
-        received,
-        wall,
-        cpu: cpu.saturating_sub(Duration::from_secs_f64(idle * wall.as_secs_f64())),
-        switches,
-    }
+    result
 }
 
 /// rumqttc's QoS.
@@ -386,12 +486,9 @@ pub fn rumqttc_sync(make: &dyn Fn(&str) -> rumqttc::MqttOptions, w: Workload) ->
     options.set_inflight(WINDOW as u16);
     let publisher = RumqttcPeer::start(options, |_| {});
 
-    let idle = idle_cpu_rate();
     let payload = vec![0xA5u8; PAYLOAD_LEN];
     let qos = rumqttc_qos(w.qos);
-    let cpu0 = process_cpu();
-    let switches0 = context_switches();
-    let t0 = Instant::now();
+    let meter = Meter::start(w.broker_pid);
     for _ in 0..w.messages {
         publisher
             .client
@@ -399,17 +496,10 @@ pub fn rumqttc_sync(make: &dyn Fn(&str) -> rumqttc::MqttOptions, w: Workload) ->
             .expect("rumqttc publish");
     }
     let (received, last) = wait_arrivals(&arrivals, &done);
-    let cpu = process_cpu().saturating_sub(cpu0);
-    let switches = context_switches() - switches0;
-    let wall = last.saturating_duration_since(t0);
+    let result = meter.finish(received, last);
     publisher.stop();
     sub.stop();
-    RunResult {
-        received,
-        wall,
-        cpu: cpu.saturating_sub(Duration::from_secs_f64(idle * wall.as_secs_f64())),
-        switches,
-    }
+    result
 }
 
 /// The median of some runs, by rate; CPU per message is the median on its own.
@@ -424,7 +514,12 @@ pub fn medians(runs: &[RunResult]) -> (f64, f64, usize) {
 
 /// The median of the runs' context switches per message.
 pub fn median_switches(runs: &[RunResult]) -> f64 {
-    let mut v: Vec<f64> = runs.iter().map(RunResult::switches_per_message).collect();
+    median_of(runs, RunResult::switches_per_message)
+}
+
+/// The median over `runs` of `f`.
+pub fn median_of(runs: &[RunResult], f: impl Fn(&RunResult) -> f64) -> f64 {
+    let mut v: Vec<f64> = runs.iter().map(f).collect();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
