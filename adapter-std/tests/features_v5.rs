@@ -69,9 +69,10 @@ fn message_expiry_drops_stale_retained_messages() {
     let (sub, rx) = subscriber(&broker, "s", V5, "exp/#", QoS::AtLeastOnce);
     let got = rx.recv_timeout(WAIT).unwrap();
     assert_eq!(got.topic(), "exp/y");
-    // The interval the broker forwards is decremented by the time it waited.
+    // The interval the broker forwards is decremented by the time it waited:
+    // at least the 2 s slept. The lower bound leaves room for a slow machine.
     let left = got.properties().message_expiry_interval.unwrap();
-    assert!((95..=98).contains(&left), "{left}");
+    assert!((80..=98).contains(&left), "{left}");
     assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
     stop(&publisher);
     stop(&sub);
