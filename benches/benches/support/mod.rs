@@ -168,7 +168,7 @@ pub struct Meter {
     broker0: Duration,
     broker_switches0: u64,
     /// When the run started: its first publish.
-    pub t0: Instant,
+    t0: Instant,
 }
 
 impl Meter {
