@@ -36,6 +36,13 @@ pub(crate) mod sealed {
         fn plain_ack(&self) -> Option<[u8; 4]> {
             None
         }
+        /// The PUBLISH inside a [`Packet`], so that the encoder goes
+        /// through `Publish`'s own code instead of matching the packet
+        /// type at every step.
+        #[inline]
+        fn as_publish(&self) -> Option<&Publish> {
+            None
+        }
     }
 }
 
@@ -90,6 +97,9 @@ pub(crate) fn encode_limited<P: sealed::Body + ?Sized>(
         buf.extend_from_slice(&ack);
         return Ok(ack.len());
     }
+    if let Some(publish) = packet.as_publish() {
+        return encode_body(publish, version, max, buf);
+    }
     encode_body(packet, version, max, buf)
 }
 
@@ -138,6 +148,14 @@ impl sealed::Body for Packet {
     #[inline]
     fn packet_type(&self) -> PacketType {
         Packet::packet_type(self)
+    }
+
+    #[inline]
+    fn as_publish(&self) -> Option<&Publish> {
+        match self {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        }
     }
 
     #[inline]
