@@ -110,9 +110,7 @@ impl<'a> PublishView<'a> {
         let topic = head
             .has_topic()
             .then(|| TopicNameRef::from_validated(&body[2..head.topic_end]));
-        if topic.is_none() && properties.topic_alias.is_none() {
-            return Err(DecodeError::MissingTopic);
-        }
+        head.check_topic(properties.topic_alias.is_some())?;
         Ok(Self {
             dup: head.dup,
             delivery: head.delivery,

@@ -85,9 +85,7 @@ impl Publish {
         } else {
             PublishProperties::read_section(&mut r, head.properties.len())?.into()
         };
-        if topic.is_none() && properties.topic_alias.is_none() {
-            return Err(DecodeError::MissingTopic);
-        }
+        head.check_topic(properties.topic_alias.is_some())?;
         Ok(Some(Packet::Publish(Self {
             dup: head.dup,
             delivery: head.delivery,
@@ -191,6 +189,17 @@ impl PublishHead {
     #[inline]
     pub(crate) fn has_topic(&self) -> bool {
         self.topic_end > 2
+    }
+
+    /// Refuses a PUBLISH with neither a topic name nor a Topic Alias, once
+    /// the properties are read and `has_alias` is known.
+    #[inline]
+    pub(crate) fn check_topic(&self, has_alias: bool) -> Result<(), DecodeError> {
+        if self.has_topic() || has_alias {
+            Ok(())
+        } else {
+            Err(DecodeError::MissingTopic)
+        }
     }
 }
 

@@ -68,7 +68,7 @@ impl TopicFilter {
 /// `#` is last. One pass over both, without splitting into levels first.
 fn matches_valid(filter: &[u8], topic: &[u8]) -> bool {
     // [MQTT-4.7.2-1]
-    if topic.first() == Some(&b'$') && matches!(filter.first(), Some(b'+' | b'#')) {
+    if name::is_system_name(topic) && matches!(filter.first(), Some(b'+' | b'#')) {
         return false;
     }
     // `f` and `t` are at the start of a level in each.

@@ -63,7 +63,7 @@ impl TopicName {
     /// Whether the topic starts with `$` (system topics such as `$SYS/...`),
     /// which filters starting with a wildcard do not match [MQTT-4.7.2-1].
     pub fn is_system(&self) -> bool {
-        self.0.first() == Some(&b'$')
+        is_system_name(&self.0)
     }
 
     /// The levels between `/` separators.
@@ -83,6 +83,13 @@ pub(super) fn parse(bytes: &[u8]) -> Result<(), TopicError> {
         return Ok(());
     }
     parse_unusual(bytes)
+}
+
+/// Whether a topic name is a system one, starting with `$`: the rule
+/// [MQTT-4.7.2-1] rests on, shared by both topic types and matching.
+#[inline]
+pub(crate) fn is_system_name(name: &[u8]) -> bool {
+    name.first() == Some(&b'$')
 }
 
 /// Checks `bytes` are a valid topic name, for a decoder that has not yet

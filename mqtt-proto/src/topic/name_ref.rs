@@ -1,6 +1,6 @@
 //! A topic name borrowed from received bytes.
 
-use super::name::validate_name;
+use super::name::{is_system_name, validate_name};
 use super::{TopicError, TopicName};
 use crate::string::as_validated_str;
 use bytes::Bytes;
@@ -57,7 +57,7 @@ impl<'a> TopicNameRef<'a> {
 
     /// Whether the topic starts with `$`, as [`TopicName::is_system`].
     pub fn is_system(&self) -> bool {
-        self.0.first() == Some(&b'$')
+        is_system_name(self.0)
     }
 
     /// An owned copy.
