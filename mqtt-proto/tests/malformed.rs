@@ -13,6 +13,8 @@
 //! Remaining Length and Property Length prefixes are computed, by a few lines
 //! of test code independent of the crate.
 
+mod in_place;
+
 use bytes::BytesMut;
 use mqtt_proto::*;
 use std::ops::Range;
@@ -212,18 +214,7 @@ fn run_view(
     if let Some(max) = max {
         decoder.set_max_packet_size(max);
     }
-    let mut packets = Vec::new();
-    let mut rest = wire;
-    loop {
-        match decoder.decode_view(rest) {
-            Ok(Some((packet, used))) => {
-                packets.push(packet.to_packet());
-                rest = &rest[used..];
-            }
-            Ok(None) => return (packets, None),
-            Err(e) => return (packets, Some(e)),
-        }
-    }
+    in_place::decode_all(decoder, wire)
 }
 
 /// Decodes `wire` whole, byte by byte and split in two at every position,

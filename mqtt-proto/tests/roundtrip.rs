@@ -3,6 +3,7 @@
 //! chunking, robustness against arbitrary and mutated input, and agreement
 //! of `encoded_len` with `encode`.
 
+mod in_place;
 mod strategies;
 
 use bytes::{BufMut, BytesMut};
@@ -298,19 +299,7 @@ fn decode_stream(
 
 /// What [`Decoder::decode_view`] yields for `bytes`, each packet made owned.
 fn decode_in_place(version: ProtocolVersion, bytes: &[u8]) -> Outcome {
-    let mut decoder = Decoder::new(version);
-    let mut packets = Vec::new();
-    let mut rest = bytes;
-    loop {
-        match decoder.decode_view(rest) {
-            Ok(Some((packet, used))) => {
-                packets.push(packet.to_packet());
-                rest = &rest[used..];
-            }
-            Ok(None) => return (packets, None),
-            Err(e) => return (packets, Some(e)),
-        }
-    }
+    in_place::decode_all(Decoder::new(version), bytes)
 }
 
 /// Decoding arbitrary bytes never panics, whatever the chunking; packets come
