@@ -386,8 +386,13 @@ impl MqttClient {
             st.wanted = false;
             st.reconnect_at = None;
             if st.session.has_connection() {
-                st.session
-                    .disconnect(Instant::now(), Disconnect { reason, properties })?;
+                st.session.disconnect(
+                    Instant::now(),
+                    Disconnect {
+                        reason,
+                        properties: properties.into(),
+                    },
+                )?;
             }
         }
         self.after();

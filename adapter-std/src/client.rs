@@ -450,8 +450,13 @@ impl Client {
             self.inner.wake();
             return Ok(());
         }
-        core.session
-            .disconnect(Instant::now(), Disconnect { reason, properties })?;
+        core.session.disconnect(
+            Instant::now(),
+            Disconnect {
+                reason,
+                properties: properties.into(),
+            },
+        )?;
         self.inner.flush(core);
         let mut core = self.inner.lock_core();
         if let Some(shutdown) = core.shutdown.take() {

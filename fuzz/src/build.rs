@@ -59,9 +59,9 @@ pub fn packet(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
             packet_id: packet_id(u)?,
             reasons: reasons(u, version, PacketType::SubAck)?,
             properties: if v5 {
-                ack_properties(u)?
+                ack_properties(u)?.into()
             } else {
-                AckProperties::default()
+                Default::default()
             },
         }),
         PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe {
@@ -81,13 +81,13 @@ pub fn packet(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
             UnsubAck {
                 packet_id: packet_id(u)?,
                 reasons: reasons(u, version, PacketType::UnsubAck)?,
-                properties: ack_properties(u)?,
+                properties: ack_properties(u)?.into(),
             }
         } else {
             UnsubAck {
                 packet_id: packet_id(u)?,
                 reasons: Vec::new(),
-                properties: AckProperties::default(),
+                properties: Default::default(),
             }
         }),
         PacketType::PingReq => Packet::PingReq,
@@ -100,7 +100,8 @@ pub fn packet(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
                     reason_string: opt(u, string)?,
                     user_properties: user_properties(u)?,
                     server_reference: opt(u, string)?,
-                },
+                }
+                .into(),
             }
         } else {
             Disconnect::default()
@@ -112,7 +113,8 @@ pub fn packet(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
                 authentication_data: opt(u, binary)?,
                 reason_string: opt(u, string)?,
                 user_properties: user_properties(u)?,
-            },
+            }
+            .into(),
         }),
     };
     Ok((version, p))
@@ -425,7 +427,7 @@ fn ack(u: &mut Unstructured, version: ProtocolVersion, t: PacketType) -> Result<
     Ok(Ack {
         packet_id,
         reason: reason(u, t)?,
-        properties: ack_properties(u)?,
+        properties: ack_properties(u)?.into(),
     })
 }
 

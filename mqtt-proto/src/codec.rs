@@ -3,7 +3,7 @@
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::frame::{decode_body, encode_limited, wrap_ack, FixedHeader, MAX_PACKET_SIZE};
 use crate::packet::{Ack, Encodable, Packet, PacketType, Publish};
-use crate::properties::AckProperties;
+use crate::properties::PropertyBox;
 use crate::qos::PacketId;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
@@ -268,7 +268,7 @@ impl Short {
                 Ack {
                     packet_id,
                     reason,
-                    properties: AckProperties::default(),
+                    properties: PropertyBox::new(),
                 },
             ),
         }

@@ -286,7 +286,7 @@ fn samples() -> Vec<Packet> {
             ReasonCode::GrantedQoS2,
             ReasonCode::UnspecifiedError,
         ],
-        properties: AckProperties::default(),
+        properties: AckProperties::default().into(),
     }));
     out.push(Packet::SubAck(SubAck {
         packet_id: id(11),
@@ -294,7 +294,8 @@ fn samples() -> Vec<Packet> {
         properties: AckProperties {
             reason_string: Some(s("partly")),
             user_properties: user(),
-        },
+        }
+        .into(),
     }));
     out.push(Packet::Unsubscribe(Unsubscribe {
         packet_id: id(12),
@@ -311,7 +312,7 @@ fn samples() -> Vec<Packet> {
     out.push(Packet::UnsubAck(UnsubAck {
         packet_id: id(12),
         reasons: Vec::new(),
-        properties: AckProperties::default(),
+        properties: AckProperties::default().into(),
     }));
     out.push(Packet::UnsubAck(UnsubAck {
         packet_id: id(13),
@@ -319,7 +320,8 @@ fn samples() -> Vec<Packet> {
         properties: AckProperties {
             reason_string: Some(s("r")),
             user_properties: Vec::new(),
-        },
+        }
+        .into(),
     }));
     out.push(Packet::PingReq);
     out.push(Packet::PingResp);
@@ -334,12 +336,13 @@ fn samples() -> Vec<Packet> {
             reason_string: Some(s("moved")),
             user_properties: user(),
             server_reference: Some(s("b:1883")),
-        },
+        }
+        .into(),
     }));
     out.push(Packet::Auth(Auth::default()));
     out.push(Packet::Auth(Auth {
         reason: ReasonCode::ContinueAuthentication,
-        properties: AuthProperties::default(),
+        properties: AuthProperties::default().into(),
     }));
     out.push(Packet::Auth(Auth {
         reason: ReasonCode::ReAuthenticate,
@@ -348,7 +351,8 @@ fn samples() -> Vec<Packet> {
             authentication_data: Some(Bytes::from_static(b"\x00")),
             reason_string: Some(s("again")),
             user_properties: user(),
-        },
+        }
+        .into(),
     }));
     out
 }
@@ -623,7 +627,7 @@ fn auth_with_a_reason_code_but_no_property_length_is_malformed() {
         Outcome::Packet(
             Box::new(Packet::Auth(Auth {
                 reason: ReasonCode::ContinueAuthentication,
-                properties: AuthProperties::default(),
+                properties: AuthProperties::default().into(),
             })),
             4,
         ),

@@ -1054,7 +1054,7 @@ fn suback_3_x_return_codes() {
                 ReasonCode::GrantedQoS2,
                 ReasonCode::UnspecifiedError,
             ],
-            properties: AckProperties::default(),
+            properties: AckProperties::default().into(),
         };
         vector(
             version,
@@ -1087,7 +1087,7 @@ fn suback_5_0_every_reason_code() {
             ReasonCode::SubscriptionIdentifiersNotSupported,
             ReasonCode::WildcardSubscriptionsNotSupported,
         ],
-        properties: AckProperties::default(),
+        properties: AckProperties::default().into(),
     };
     vector(V5, &wire, expected);
 
@@ -1098,7 +1098,8 @@ fn suback_5_0_every_reason_code() {
         properties: AckProperties {
             reason_string: Some(s("r")),
             user_properties: Vec::new(),
-        },
+        }
+        .into(),
     };
     vector(V5, &wire, expected);
 }
@@ -1151,7 +1152,7 @@ fn unsuback_3_x_has_no_payload() {
         let expected = UnsubAck {
             packet_id: pid(11),
             reasons: Vec::new(),
-            properties: AckProperties::default(),
+            properties: AckProperties::default().into(),
         };
         vector(version, &[0xB0, 0x02, 0x00, 0x0B], expected);
     }
@@ -1174,7 +1175,7 @@ fn unsuback_5_0_every_reason_code() {
             ReasonCode::TopicFilterInvalid,
             ReasonCode::PacketIdentifierInUse,
         ],
-        properties: AckProperties::default(),
+        properties: AckProperties::default().into(),
     };
     vector(V5, &wire, expected);
 
@@ -1189,7 +1190,8 @@ fn unsuback_5_0_every_reason_code() {
         properties: AckProperties {
             reason_string: None,
             user_properties: vec![up("a", "b")],
-        },
+        }
+        .into(),
     };
     vector(V5, &wire, expected);
 }
@@ -1253,7 +1255,8 @@ fn disconnect_5_0_empty_reason_only_and_properties() {
             reason_string: Some(s("bye")),
             user_properties: vec![up("k", "v")],
             server_reference: Some(s("s2")),
-        },
+        }
+        .into(),
     };
     vector(V5, &wire, expected);
 
@@ -1286,7 +1289,8 @@ fn auth_5_0() {
             authentication_data: Some(bytes(&[1, 2, 3])),
             reason_string: Some(s("c")),
             user_properties: vec![up("k", "v")],
-        },
+        }
+        .into(),
     };
     vector(V5, &wire, expected);
 

@@ -473,7 +473,7 @@ impl Session {
             packet_id: Some(m.packet_id),
             qos: QoS::ExactlyOnce,
             reason: ack.reason,
-            properties: ack.properties,
+            properties: ack.properties.into_inner(),
         });
         self.pump(now);
         Ok(())
@@ -485,7 +485,7 @@ impl Session {
                 id,
                 failure: PublishFailure::Rejected {
                     reason: ack.reason,
-                    properties: ack.properties,
+                    properties: ack.properties.into_inner(),
                 },
             }
         } else {
@@ -494,7 +494,7 @@ impl Session {
                 packet_id: Some(packet_id),
                 qos,
                 reason: ack.reason,
-                properties: ack.properties,
+                properties: ack.properties.into_inner(),
             }
         });
     }

@@ -175,7 +175,13 @@ impl Session {
             }
         }
         properties.authentication_method.get_or_insert(method);
-        self.send(now, &Auth { reason, properties })?;
+        self.send(
+            now,
+            &Auth {
+                reason,
+                properties: properties.into(),
+            },
+        )?;
         Ok(())
     }
 
@@ -198,7 +204,7 @@ impl Session {
         }
         self.events.push_back(Event::Auth {
             reason: auth.reason,
-            properties: auth.properties,
+            properties: auth.properties.into_inner(),
         });
         Ok(())
     }

@@ -374,7 +374,7 @@ impl Session {
                 } else {
                     self.close(Disconnection::Server {
                         reason: d.reason,
-                        properties: d.properties,
+                        properties: d.properties.into_inner(),
                     });
                 }
                 Ok(())
@@ -384,12 +384,18 @@ impl Session {
             Packet::PubRec(a) if connected => self.on_pubrec(now, a),
             Packet::PubRel(a) if connected => self.on_pubrel(now, a),
             Packet::PubComp(a) if connected => self.on_pubcomp(now, a),
-            Packet::SubAck(a) if connected => {
-                self.on_request_ack(PacketType::SubAck, a.packet_id, a.reasons, a.properties)
-            }
-            Packet::UnsubAck(a) if connected => {
-                self.on_request_ack(PacketType::UnsubAck, a.packet_id, a.reasons, a.properties)
-            }
+            Packet::SubAck(a) if connected => self.on_request_ack(
+                PacketType::SubAck,
+                a.packet_id,
+                a.reasons,
+                a.properties.into_inner(),
+            ),
+            Packet::UnsubAck(a) if connected => self.on_request_ack(
+                PacketType::UnsubAck,
+                a.packet_id,
+                a.reasons,
+                a.properties.into_inner(),
+            ),
             Packet::PingResp if connected => {
                 if let Some(c) = self.conn.as_mut() {
                     c.pingresp_deadline = None;

@@ -255,7 +255,7 @@ fn server_disconnect_is_surfaced_with_reason_and_properties() {
     };
     h.send(Disconnect {
         reason: ReasonCode::UseAnotherServer,
-        properties: properties.clone(),
+        properties: properties.clone().into(),
     });
     assert_eq!(
         h.expect_event(),
@@ -276,7 +276,8 @@ fn local_disconnect_sends_reason_and_session_expiry() {
         properties: DisconnectProperties {
             session_expiry_interval: Some(0),
             ..Default::default()
-        },
+        }
+        .into(),
     };
     h.act(|s, now| s.disconnect(now, d.clone())).unwrap();
     h.expect(d);
@@ -296,7 +297,8 @@ fn disconnect_may_not_add_a_session_expiry_when_connect_had_none() {
         properties: DisconnectProperties {
             session_expiry_interval: Some(30),
             ..Default::default()
-        },
+        }
+        .into(),
     };
     assert_eq!(
         h.act(|s, now| s.disconnect(now, d)),

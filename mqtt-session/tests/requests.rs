@@ -271,7 +271,7 @@ fn enhanced_authentication_at_connect() {
     h.expect_packet();
     h.send(Auth {
         reason: ReasonCode::ContinueAuthentication,
-        properties: auth_props(b"server-first"),
+        properties: auth_props(b"server-first").into(),
     });
     assert_eq!(
         h.expect_event(),
@@ -286,7 +286,7 @@ fn enhanced_authentication_at_connect() {
         .unwrap();
     h.expect(Auth {
         reason: ReasonCode::ContinueAuthentication,
-        properties: auth_props(b"client-final"),
+        properties: auth_props(b"client-final").into(),
     });
     h.send(ConnAck {
         properties: ConnAckProperties {
@@ -309,11 +309,11 @@ fn re_authentication_when_connected() {
         .unwrap();
     h.expect(Auth {
         reason: ReasonCode::ReAuthenticate,
-        properties: auth_props(b"again"),
+        properties: auth_props(b"again").into(),
     });
     h.send(Auth {
         reason: ReasonCode::ContinueAuthentication,
-        properties: auth_props(b"challenge"),
+        properties: auth_props(b"challenge").into(),
     });
     assert!(matches!(
         h.expect_event(),
@@ -333,7 +333,7 @@ fn re_authentication_when_connected() {
     h.expect_packet();
     h.send(Auth {
         reason: ReasonCode::Success,
-        properties: auth_props(b""),
+        properties: auth_props(b"").into(),
     });
     assert!(matches!(
         h.expect_event(),
@@ -345,7 +345,7 @@ fn re_authentication_when_connected() {
     // A second Success without a re-authentication in progress is a violation.
     h.send(Auth {
         reason: ReasonCode::Success,
-        properties: auth_props(b""),
+        properties: auth_props(b"").into(),
     });
     h.expect(Disconnect::new(ReasonCode::ProtocolError));
 }
@@ -359,7 +359,7 @@ fn auth_with_another_method_is_a_protocol_error() {
     props.authentication_method = Some(s("PLAIN"));
     h.send(Auth {
         reason: ReasonCode::ContinueAuthentication,
-        properties: props,
+        properties: props.into(),
     });
     h.expect(Disconnect::new(ReasonCode::ProtocolError));
     assert_eq!(

@@ -1,7 +1,7 @@
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
-use crate::properties::AckProperties;
 use crate::properties::ReadSection;
+use crate::properties::{AckProperties, PropertyBox};
 use crate::qos::PacketId;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
@@ -19,8 +19,10 @@ pub struct Ack {
     pub packet_id: PacketId,
     /// The outcome; always Success in 3.x.
     pub reason: ReasonCode,
-    /// Reason string and user properties (5.0).
-    pub properties: AckProperties,
+    /// Reason string and user properties (5.0), on the heap only when
+    /// present: almost every acknowledgement has none, and an inline set
+    /// would cost every ack a larger packet to move and a drop to run.
+    pub properties: PropertyBox<AckProperties>,
 }
 
 impl Ack {
@@ -29,7 +31,7 @@ impl Ack {
         Self {
             packet_id,
             reason: ReasonCode::Success,
-            properties: AckProperties::default(),
+            properties: PropertyBox::new(),
         }
     }
 
@@ -93,9 +95,9 @@ impl Ack {
         }
         let reason = Self::reason_from(t, r.u8("reason code")?)?;
         let properties = if r.remaining() > 0 {
-            AckProperties::read(r)?
+            AckProperties::read(r)?.into()
         } else {
-            AckProperties::default()
+            PropertyBox::new()
         };
         Ok(Self {
             packet_id,

@@ -2,8 +2,8 @@ use super::disconnect::{read_reason, reason_body_len, write_reason};
 use super::frame::sealed::Body;
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
-use crate::properties::AuthProperties;
 use crate::properties::ReadSection;
+use crate::properties::{AuthProperties, PropertyBox};
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
 use crate::wire::Reader;
@@ -15,7 +15,7 @@ pub struct Auth {
     /// Success, Continue authentication or Re-authenticate.
     pub reason: ReasonCode,
     /// Method, data, reason string and user properties.
-    pub properties: AuthProperties,
+    pub properties: PropertyBox<AuthProperties>,
 }
 
 impl Auth {
@@ -27,9 +27,9 @@ impl Auth {
         }
         let (reason, has_properties) = read_reason(r, version, PacketType::Auth)?;
         let properties = if has_properties {
-            AuthProperties::read(r)?
+            AuthProperties::read(r)?.into()
         } else {
-            AuthProperties::default()
+            PropertyBox::new()
         };
         Ok(Self { reason, properties })
     }

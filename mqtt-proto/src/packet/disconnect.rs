@@ -1,8 +1,8 @@
 use super::frame::sealed::Body;
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
-use crate::properties::DisconnectProperties;
 use crate::properties::ReadSection;
+use crate::properties::{DisconnectProperties, PropertyBox};
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
 use crate::wire::{Put, Reader};
@@ -15,7 +15,7 @@ pub struct Disconnect {
     /// Why the connection ends.
     pub reason: ReasonCode,
     /// DISCONNECT properties (5.0).
-    pub properties: DisconnectProperties,
+    pub properties: PropertyBox<DisconnectProperties>,
 }
 
 impl Disconnect {
@@ -23,16 +23,16 @@ impl Disconnect {
     pub fn new(reason: ReasonCode) -> Self {
         Self {
             reason,
-            properties: DisconnectProperties::default(),
+            properties: PropertyBox::new(),
         }
     }
 
     pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
         let (reason, has_properties) = read_reason(r, version, PacketType::Disconnect)?;
         let properties = if has_properties {
-            DisconnectProperties::read(r)?
+            DisconnectProperties::read(r)?.into()
         } else {
-            DisconnectProperties::default()
+            PropertyBox::new()
         };
         Ok(Self { reason, properties })
     }

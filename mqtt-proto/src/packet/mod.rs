@@ -118,9 +118,11 @@ impl fmt::Display for PacketType {
 
 /// Any control packet.
 ///
-/// CONNECT and CONNACK are boxed: they are rare and large, and inline they
-/// would make every packet, PUBLISH and acknowledgements included, as big
-/// as the largest of them.
+/// CONNECT and CONNACK are boxed, and the other packets keep their
+/// properties in a [`PropertyBox`](crate::properties::PropertyBox) (allocated
+/// only when a property is present): inline, the largest of them would make
+/// every packet, PUBLISH and acknowledgements included, as big as itself,
+/// and every decoded packet is moved at least once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
     /// CONNECT.
@@ -221,5 +223,22 @@ impl From<Disconnect> for Packet {
 impl From<Auth> for Packet {
     fn from(p: Auth) -> Self {
         Self::Auth(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `Packet` is no larger than a `Publish`: a variant that outgrows it
+    /// would cost every decoded packet, acknowledgements included, a longer
+    /// copy out of the decoder.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn no_variant_is_larger_than_publish() {
+        assert_eq!(
+            core::mem::size_of::<Packet>(),
+            core::mem::size_of::<Publish>()
+        );
     }
 }

@@ -2,7 +2,7 @@ use super::frame::sealed::Body;
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::ReadSection;
-use crate::properties::{AckProperties, SubscribeProperties};
+use crate::properties::{AckProperties, PropertyBox, SubscribeProperties};
 use crate::qos::{PacketId, QoS};
 use crate::reason::ReasonCode;
 use crate::topic::TopicFilter;
@@ -183,16 +183,16 @@ pub struct SubAck {
     /// The granted QoS or failure of each subscription.
     pub reasons: Vec<ReasonCode>,
     /// Reason string and user properties (5.0).
-    pub properties: AckProperties,
+    pub properties: PropertyBox<AckProperties>,
 }
 
 impl SubAck {
     pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
         let packet_id = read_packet_id(r, PacketType::SubAck)?;
         let properties = if version.is_v5() {
-            AckProperties::read(r)?
+            AckProperties::read(r)?.into()
         } else {
-            AckProperties::default()
+            PropertyBox::new()
         };
         let reasons = read_reasons(r, PacketType::SubAck, version)?;
         Ok(Self {

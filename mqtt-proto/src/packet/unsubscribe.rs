@@ -5,7 +5,7 @@ use super::subscribe::{
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::ReadSection;
-use crate::properties::{AckProperties, UnsubscribeProperties};
+use crate::properties::{AckProperties, PropertyBox, UnsubscribeProperties};
 use crate::qos::PacketId;
 use crate::reason::ReasonCode;
 use crate::topic::TopicFilter;
@@ -83,7 +83,7 @@ pub struct UnsubAck {
     /// The result of each filter (5.0).
     pub reasons: Vec<ReasonCode>,
     /// Reason string and user properties (5.0).
-    pub properties: AckProperties,
+    pub properties: PropertyBox<AckProperties>,
 }
 
 impl UnsubAck {
@@ -93,10 +93,10 @@ impl UnsubAck {
             return Ok(Self {
                 packet_id,
                 reasons: Vec::new(),
-                properties: AckProperties::default(),
+                properties: PropertyBox::new(),
             });
         }
-        let properties = AckProperties::read(r)?;
+        let properties = AckProperties::read(r)?.into();
         let reasons = read_reasons(r, PacketType::UnsubAck, version)?;
         Ok(Self {
             packet_id,

@@ -11,8 +11,8 @@ use crate::packet::{
     Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
 };
 use crate::properties::{
-    AckProperties, ConnectProperties, DisconnectProperties, PublishProperties, SubscribeProperties,
-    UnsubscribeProperties, WillProperties,
+    ConnectProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,
+    WillProperties,
 };
 use crate::qos::{Delivery, QoS};
 use crate::reason::ReasonCode;
@@ -232,7 +232,7 @@ pub(super) fn ack(i: In, version: ProtocolVersion, packet: PacketType) -> PResul
         Ack {
             packet_id: id,
             reason: reason.unwrap_or(ReasonCode::Success),
-            properties: props.unwrap_or_else(AckProperties::default),
+            properties: props.map(Into::into).unwrap_or_default(),
         },
     ))
 }
@@ -343,7 +343,7 @@ pub(super) fn suback(i: In, version: ProtocolVersion) -> PResult<SubAck> {
         SubAck {
             packet_id: id,
             reasons,
-            properties: props.unwrap_or_else(AckProperties::default),
+            properties: props.map(Into::into).unwrap_or_default(),
         },
     ))
 }
@@ -377,7 +377,7 @@ pub(super) fn unsuback(i: In, version: ProtocolVersion) -> PResult<UnsubAck> {
             UnsubAck {
                 packet_id: id,
                 reasons: Vec::new(),
-                properties: AckProperties::default(),
+                properties: Default::default(),
             },
         ));
     }
@@ -388,7 +388,7 @@ pub(super) fn unsuback(i: In, version: ProtocolVersion) -> PResult<UnsubAck> {
         UnsubAck {
             packet_id: id,
             reasons,
-            properties: props,
+            properties: props.into(),
         },
     ))
 }
@@ -404,7 +404,7 @@ pub(super) fn disconnect(i: In, version: ProtocolVersion) -> PResult<Disconnect>
         i,
         Disconnect {
             reason: reason.unwrap_or(ReasonCode::Success),
-            properties: props.unwrap_or_else(DisconnectProperties::default),
+            properties: props.map(Into::into).unwrap_or_default(),
         },
     ))
 }
@@ -422,5 +422,11 @@ pub(super) fn auth(i: In) -> PResult<Auth> {
     }
     let (i, reason) = reason_for(PacketType::Auth)(i)?;
     let (i, properties) = properties::auth(i)?;
-    Ok((i, Auth { reason, properties }))
+    Ok((
+        i,
+        Auth {
+            reason,
+            properties: properties.into(),
+        },
+    ))
 }

@@ -648,7 +648,7 @@ pub fn ack(packet: PacketType, version: ProtocolVersion) -> BoxedStrategy<Packet
                 Ack {
                     packet_id,
                     reason,
-                    properties,
+                    properties: properties.into(),
                 },
             )
         })
@@ -719,7 +719,7 @@ pub fn suback(version: ProtocolVersion) -> BoxedStrategy<SubAck> {
         .prop_map(|(packet_id, reasons, properties)| SubAck {
             packet_id,
             reasons,
-            properties,
+            properties: properties.into(),
         })
         .boxed()
 }
@@ -750,7 +750,7 @@ pub fn unsuback(version: ProtocolVersion) -> BoxedStrategy<UnsubAck> {
         .prop_map(|(packet_id, reasons, properties)| UnsubAck {
             packet_id,
             reasons,
-            properties,
+            properties: properties.into(),
         })
         .boxed()
 }
@@ -761,7 +761,10 @@ pub fn disconnect(version: ProtocolVersion) -> BoxedStrategy<Disconnect> {
         reason(PacketType::Disconnect, version),
         props(version, disconnect_properties()),
     )
-        .prop_map(|(reason, properties)| Disconnect { reason, properties })
+        .prop_map(|(reason, properties)| Disconnect {
+            reason,
+            properties: properties.into(),
+        })
         .boxed()
 }
 
@@ -771,7 +774,10 @@ pub fn auth() -> BoxedStrategy<Auth> {
         reason(PacketType::Auth, ProtocolVersion::V5),
         auth_properties(),
     )
-        .prop_map(|(reason, properties)| Auth { reason, properties })
+        .prop_map(|(reason, properties)| Auth {
+            reason,
+            properties: properties.into(),
+        })
         .boxed()
 }
 
@@ -934,7 +940,7 @@ pub fn any_packet() -> BoxedStrategy<Packet> {
                 Ack {
                     packet_id,
                     reason,
-                    properties,
+                    properties: properties.into(),
                 },
             )
         });
@@ -977,7 +983,7 @@ pub fn any_packet() -> BoxedStrategy<Packet> {
             Packet::SubAck(SubAck {
                 packet_id,
                 reasons,
-                properties,
+                properties: properties.into(),
             })
         });
     let unsubscribe = (
@@ -1001,16 +1007,25 @@ pub fn any_packet() -> BoxedStrategy<Packet> {
             Packet::UnsubAck(UnsubAck {
                 packet_id,
                 reasons,
-                properties,
+                properties: properties.into(),
             })
         });
     let disconnect = (
         prop_oneof![Just(ReasonCode::Success), any_reason()],
         maybe(disconnect_properties()),
     )
-        .prop_map(|(reason, properties)| Packet::Disconnect(Disconnect { reason, properties }));
-    let auth = (any_reason(), maybe(auth_properties()))
-        .prop_map(|(reason, properties)| Packet::Auth(Auth { reason, properties }));
+        .prop_map(|(reason, properties)| {
+            Packet::Disconnect(Disconnect {
+                reason,
+                properties: properties.into(),
+            })
+        });
+    let auth = (any_reason(), maybe(auth_properties())).prop_map(|(reason, properties)| {
+        Packet::Auth(Auth {
+            reason,
+            properties: properties.into(),
+        })
+    });
     prop_oneof![
         1 => connect,
         1 => connack,
