@@ -83,9 +83,10 @@ fn frame_len(remaining: usize, max: usize) -> Result<usize, EncodeError> {
 
 /// Encodes `packet` if its size does not exceed `max`.
 ///
-/// Inlined, so that a plain acknowledgement costs a few instructions at the
-/// call site; everything else goes to [`encode_body`].
-#[inline]
+/// Always inlined, so that a plain acknowledgement costs a few
+/// instructions at the call site; everything else goes to
+/// [`encode_general`], which is too large to inline.
+#[inline(always)]
 pub(crate) fn encode_limited<P: sealed::Body + ?Sized>(
     packet: &P,
     version: ProtocolVersion,
@@ -97,13 +98,23 @@ pub(crate) fn encode_limited<P: sealed::Body + ?Sized>(
         buf.extend_from_slice(&ack);
         return Ok(ack.len());
     }
+    encode_general(packet, version, max, buf)
+}
+
+/// [`encode_limited`] for every packet but a plain acknowledgement.
+fn encode_general<P: sealed::Body + ?Sized>(
+    packet: &P,
+    version: ProtocolVersion,
+    max: usize,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
     if let Some(publish) = packet.as_publish() {
         return encode_body(publish, version, max, buf);
     }
     encode_body(packet, version, max, buf)
 }
 
-/// [`encode_limited`] for every packet but a plain acknowledgement.
+/// Writes the fixed header and the body.
 fn encode_body<P: sealed::Body + ?Sized>(
     packet: &P,
     version: ProtocolVersion,

@@ -46,6 +46,13 @@ impl<T: PropertySet> PropertyBox<T> {
         self.0.is_some()
     }
 
+    /// Whether no property is set: true without reading the set when no
+    /// memory is held, which is the common case.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.as_deref().map_or(true, T::is_empty)
+    }
+
     /// The set if memory is held; `None` means no property, which lets
     /// the encoder skip walking an empty set.
     pub fn allocated(&self) -> Option<&T> {
