@@ -4,8 +4,9 @@
 //! Throughput: one publisher and one subscriber, `E2E_MESSAGES` messages
 //! (default 100,000) of 32 bytes at QoS 0, 1 and 2, at most 1,000
 //! unacknowledged at a time, MQTT 3.1.1 for both libraries. Each (library,
-//! QoS) runs `E2E_RUNS` times (default 3), the libraries alternating, and
-//! the medians are reported:
+//! QoS) runs `E2E_RUNS` times (default 3), the libraries alternating (and
+//! which goes first alternating too), and the medians are reported, then
+//! the median (and range) of the ratios within pairs of back-to-back runs:
 //!
 //! - messages/s: messages received over the wall time from the first
 //!   publish to the last message received;
@@ -143,12 +144,18 @@ fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
         };
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
-        for _ in 0..runs {
-            if runs_lib("ours") {
+        for run in 0..runs {
+            // Who goes first alternates too, so neither library always
+            // meets the broker straight after the other's run.
+            let ours_first = run % 2 == 0;
+            if ours_first && runs_lib("ours") {
                 ours.push(support::ours_blocking(&*t.ours, w));
             }
             if let (Some(make), true) = (&t.theirs, runs_lib("rumqttc")) {
                 theirs.push(support::rumqttc_sync(&**make, w));
+            }
+            if !ours_first && runs_lib("ours") {
+                ours.push(support::ours_blocking(&*t.ours, w));
             }
         }
         for (name, results) in [("ours", &ours), ("rumqttc", &theirs)] {
@@ -178,6 +185,23 @@ fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
                 if met { "met" } else { "NOT met" },
                 our_rate / their_rate,
                 our_cpu / their_cpu
+            );
+            // Run i of each library ran back to back: the ratio within a
+            // pair is what a drift of the machine's load affects least.
+            let paired = |f: fn(&support::RunResult) -> f64| {
+                let mut ratios: Vec<f64> =
+                    ours.iter().zip(&theirs).map(|(o, t)| f(o) / f(t)).collect();
+                ratios.sort_by(f64::total_cmp);
+                (
+                    ratios[ratios.len() / 2],
+                    ratios[0],
+                    ratios[ratios.len() - 1],
+                )
+            };
+            let (rate, rate_low, rate_high) = paired(support::RunResult::rate);
+            let (cpu, cpu_low, cpu_high) = paired(support::RunResult::cpu_per_message_us);
+            println!(
+                "|       | paired runs, ours / rumqttc: rate x{rate:.2} (x{rate_low:.2}..x{rate_high:.2}), CPU x{cpu:.2} (x{cpu_low:.2}..x{cpu_high:.2})"
             );
         }
     }
