@@ -131,7 +131,7 @@ fn properties_cannot_be_sent_before_5_0() {
         let mut suback = SubAck {
             packet_id: pid(1),
             reasons: vec![ReasonCode::Success],
-            properties: AckProperties::default().into(),
+            properties: Default::default(),
         };
         suback.properties.user_properties.push((s("k"), s("v")));
         refused(version, None, &suback, not_supported("SUBACK"));
@@ -147,7 +147,7 @@ fn properties_cannot_be_sent_before_5_0() {
         let mut unsuback = UnsubAck {
             packet_id: pid(1),
             reasons: Vec::new(),
-            properties: AckProperties::default().into(),
+            properties: Default::default(),
         };
         unsuback.properties.reason_string = Some(s("r"));
         refused(version, None, &unsuback, not_supported("UNSUBACK"));
@@ -216,7 +216,7 @@ fn non_success_reason_codes_cannot_be_sent_before_5_0() {
         let suback = SubAck {
             packet_id: pid(1),
             reasons: vec![ReasonCode::GrantedQoS1, ReasonCode::QuotaExceeded],
-            properties: AckProperties::default().into(),
+            properties: Default::default(),
         };
         refused(
             version,
@@ -227,7 +227,7 @@ fn non_success_reason_codes_cannot_be_sent_before_5_0() {
         let unsuback = UnsubAck {
             packet_id: pid(1),
             reasons: vec![ReasonCode::NoSubscriptionExisted],
-            properties: AckProperties::default().into(),
+            properties: Default::default(),
         };
         refused(
             version,
@@ -290,7 +290,7 @@ fn reason_codes_the_packet_cannot_carry_in_5_0() {
     let suback = SubAck {
         packet_id: pid(1),
         reasons: vec![ReasonCode::NoSubscriptionExisted],
-        properties: AckProperties::default().into(),
+        properties: Default::default(),
     };
     refused(
         V5,
@@ -301,7 +301,7 @@ fn reason_codes_the_packet_cannot_carry_in_5_0() {
     let unsuback = UnsubAck {
         packet_id: pid(1),
         reasons: vec![ReasonCode::Success, ReasonCode::GrantedQoS1],
-        properties: AckProperties::default().into(),
+        properties: Default::default(),
     };
     refused(
         V5,
@@ -534,7 +534,7 @@ fn subscribe_and_unsubscribe_need_a_filter_and_acks_a_result() {
         let suback = SubAck {
             packet_id: pid(1),
             reasons: Vec::new(),
-            properties: AckProperties::default().into(),
+            properties: Default::default(),
         };
         refused(
             version,
@@ -546,7 +546,7 @@ fn subscribe_and_unsubscribe_need_a_filter_and_acks_a_result() {
     let unsuback = UnsubAck {
         packet_id: pid(1),
         reasons: Vec::new(),
-        properties: AckProperties::default().into(),
+        properties: Default::default(),
     };
     refused(
         V5,

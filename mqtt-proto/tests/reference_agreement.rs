@@ -286,7 +286,7 @@ fn samples() -> Vec<Packet> {
             ReasonCode::GrantedQoS2,
             ReasonCode::UnspecifiedError,
         ],
-        properties: AckProperties::default().into(),
+        properties: Default::default(),
     }));
     out.push(Packet::SubAck(SubAck {
         packet_id: id(11),
@@ -312,7 +312,7 @@ fn samples() -> Vec<Packet> {
     out.push(Packet::UnsubAck(UnsubAck {
         packet_id: id(12),
         reasons: Vec::new(),
-        properties: AckProperties::default().into(),
+        properties: Default::default(),
     }));
     out.push(Packet::UnsubAck(UnsubAck {
         packet_id: id(13),
@@ -342,7 +342,7 @@ fn samples() -> Vec<Packet> {
     out.push(Packet::Auth(Auth::default()));
     out.push(Packet::Auth(Auth {
         reason: ReasonCode::ContinueAuthentication,
-        properties: AuthProperties::default().into(),
+        properties: Default::default(),
     }));
     out.push(Packet::Auth(Auth {
         reason: ReasonCode::ReAuthenticate,
@@ -627,7 +627,7 @@ fn auth_with_a_reason_code_but_no_property_length_is_malformed() {
         Outcome::Packet(
             Box::new(Packet::Auth(Auth {
                 reason: ReasonCode::ContinueAuthentication,
-                properties: AuthProperties::default().into(),
+                properties: Default::default(),
             })),
             4,
         ),

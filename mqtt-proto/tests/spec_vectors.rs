@@ -1054,7 +1054,7 @@ fn suback_3_x_return_codes() {
                 ReasonCode::GrantedQoS2,
                 ReasonCode::UnspecifiedError,
             ],
-            properties: AckProperties::default().into(),
+            properties: Default::default(),
         };
         vector(
             version,
@@ -1087,7 +1087,7 @@ fn suback_5_0_every_reason_code() {
             ReasonCode::SubscriptionIdentifiersNotSupported,
             ReasonCode::WildcardSubscriptionsNotSupported,
         ],
-        properties: AckProperties::default().into(),
+        properties: Default::default(),
     };
     vector(V5, &wire, expected);
 
@@ -1152,7 +1152,7 @@ fn unsuback_3_x_has_no_payload() {
         let expected = UnsubAck {
             packet_id: pid(11),
             reasons: Vec::new(),
-            properties: AckProperties::default().into(),
+            properties: Default::default(),
         };
         vector(version, &[0xB0, 0x02, 0x00, 0x0B], expected);
     }
@@ -1175,7 +1175,7 @@ fn unsuback_5_0_every_reason_code() {
             ReasonCode::TopicFilterInvalid,
             ReasonCode::PacketIdentifierInUse,
         ],
-        properties: AckProperties::default().into(),
+        properties: Default::default(),
     };
     vector(V5, &wire, expected);
 
