@@ -153,7 +153,7 @@ impl<'a> PublishView<'a> {
 /// `Bytes`, and a section is small next to the payload it travels with.
 fn read_properties(section: &[u8]) -> Result<PropertyBox<PublishProperties>, DecodeError> {
     let mut r = Reader::new(Bytes::copy_from_slice(section));
-    PublishProperties::read_section(&mut r, section.len()).map(PropertyBox::from)
+    PublishProperties::read_boxed(&mut r, section.len())
 }
 
 #[cfg(test)]

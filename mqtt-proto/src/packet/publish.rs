@@ -83,7 +83,7 @@ impl Publish {
         let properties = if head.properties.is_empty() {
             PropertyBox::new()
         } else {
-            PublishProperties::read_section(&mut r, head.properties.len())?.into()
+            PublishProperties::read_boxed(&mut r, head.properties.len())?
         };
         head.check_topic(properties.topic_alias.is_some())?;
         Ok(Some(Packet::Publish(Self {

@@ -41,6 +41,15 @@ impl<T: PropertySet> PropertyBox<T> {
         Self(None)
     }
 
+    /// `set` as it is, already on the heap; unallocated if it is empty.
+    pub(crate) fn from_box(set: Box<T>) -> Self {
+        if set.is_empty() {
+            Self(None)
+        } else {
+            Self(Some(set))
+        }
+    }
+
     /// Whether memory is held (a set that was written to, even if emptied since).
     pub fn is_allocated(&self) -> bool {
         self.0.is_some()

@@ -316,8 +316,27 @@ impl PropertyValue for UserProperty {
 
 /// Reading a property section, for every property group.
 pub(crate) trait ReadSection: Default {
+    /// Reads the properties of a section `len` bytes long (not zero) into
+    /// `self`, which is empty.
+    fn read_into(&mut self, r: &mut Reader, len: usize) -> Result<(), DecodeError>;
+
     /// The properties of a section `len` bytes long (not zero).
-    fn read_section(r: &mut Reader, len: usize) -> Result<Self, DecodeError>;
+    fn read_section(r: &mut Reader, len: usize) -> Result<Self, DecodeError> {
+        let mut props = Self::default();
+        props.read_into(r, len)?;
+        Ok(props)
+    }
+
+    /// [`read_section`](Self::read_section) into a [`PropertyBox`], read
+    /// in place on the heap rather than built on the stack and moved there.
+    fn read_boxed(r: &mut Reader, len: usize) -> Result<PropertyBox<Self>, DecodeError>
+    where
+        Self: PropertySet,
+    {
+        let mut props = Box::<Self>::default();
+        props.read_into(r, len)?;
+        Ok(PropertyBox::from_box(props))
+    }
 
     /// Reads a property section: a length, then properties up to it.
     ///
@@ -404,14 +423,12 @@ macro_rules! property_group {
         }
 
         impl ReadSection for $name {
-            fn read_section(r: &mut Reader, len: usize) -> Result<Self, DecodeError> {
-                let mut props = Self::default();
+            fn read_into(&mut self, r: &mut Reader, len: usize) -> Result<(), DecodeError> {
                 if len > r.remaining() {
                     return Err(DecodeError::Truncated("properties"));
                 }
-                let mut section = Reader::new(r.bytes(len, "properties")?);
-                let mut read_all = || -> Result<(), DecodeError> {
-                    let r = &mut section;
+                let props = self;
+                r.within(len, |r| {
                     while r.remaining() > 0 {
                         let byte = r.u8("property identifier")?;
                         let id = PropertyId::from_u8(byte).ok_or(DecodeError::UnknownProperty(byte))?;
@@ -426,12 +443,11 @@ macro_rules! property_group {
                         }
                     }
                     Ok(())
-                };
-                read_all().map_err(|e| match e {
+                })
+                .map_err(|e| match e {
                     DecodeError::Truncated(_) => DecodeError::PropertyLengthMismatch,
                     other => other,
-                })?;
-                Ok(props)
+                })
             }
         }
     };
