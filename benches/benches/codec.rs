@@ -44,6 +44,7 @@
 
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, BatchSize, BenchmarkId, Criterion, Throughput};
+use mqtt_benches::take_turns;
 use mqtt_proto::{
     Ack, Decoder, Delivery, Encoder, MqttString, Packet, PacketId, ProtocolVersion,
     PublishProperties, TopicName,
@@ -782,31 +783,18 @@ fn timed_encode<'a>(
     })
 }
 
-/// Runs the contenders in turn for `rounds` rounds (after one round of
-/// warm-up) and prints their figures; the first contender is ours.
+/// Runs the contenders in turn for `rounds` rounds and prints their
+/// figures; the first contender is ours.
 fn report(group: &str, rounds: usize, mut contenders: Vec<Contender>) {
-    for (_, run) in contenders.iter_mut() {
-        run();
-    }
-    let mut times = vec![Vec::with_capacity(rounds); contenders.len()];
-    for _ in 0..rounds {
-        for (i, (_, run)) in contenders.iter_mut().enumerate() {
-            times[i].push(run());
-        }
-    }
-    let median = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    for (i, (name, _)) in contenders.iter().enumerate() {
-        let ratios: Vec<f64> = times[i].iter().zip(&times[0]).map(|(t, o)| t / o).collect();
-        let lowest = times[i].iter().copied().fold(f64::INFINITY, f64::min);
+    let mut runs: Vec<&mut dyn FnMut() -> f64> = contenders
+        .iter_mut()
+        .map(|(_, run)| &mut **run as _)
+        .collect();
+    let stats = take_turns(rounds, &mut runs);
+    for ((name, _), s) in contenders.iter().zip(stats) {
         println!(
             "{group:32} {name:14} {:8.1} ({:8.1})  x{:.2}",
-            median(&times[i]),
-            lowest,
-            median(&ratios)
+            s.median, s.lowest, s.ratio_to_first
         );
     }
 }

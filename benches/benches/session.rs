@@ -63,6 +63,7 @@
 use bytes::Bytes;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use mqtt_benches::{take_turns, TurnStats};
 use mqtt_proto::{MqttString, ProtocolVersion, QoS, TopicName};
 use mqtt_session::{Event, OutboundMessage, Session, SessionConfig};
 use std::hint::black_box;
@@ -503,10 +504,6 @@ fn paired() {
         }
         (thread_cpu_time() - start).as_nanos() as f64 / (BATCHES * BATCH) as f64
     }
-    fn median(mut v: Vec<f64>) -> f64 {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    }
     println!("| QoS | version | shape | ours | theirs-store | ratio | theirs | ratio |");
     println!("|---|---|---|---:|---:|---:|---:|---:|");
     for qos in [QoS::AtLeastOnce, QoS::ExactlyOnce] {
@@ -515,30 +512,25 @@ fn paired() {
                 let mut ours = Ours::new(version, qos);
                 let mut store = Theirs::new(version, qos, true);
                 let mut plain = Theirs::new(version, qos, false);
-                // One untimed turn each to warm caches and allocators.
-                run(&mut ours, per_round);
-                run(&mut store, per_round);
-                run(&mut plain, per_round);
-                let mut times = [Vec::new(), Vec::new(), Vec::new()];
-                let mut ratios = [Vec::new(), Vec::new()];
-                for _ in 0..TURNS {
-                    let t = [
-                        run(&mut ours, per_round),
-                        run(&mut store, per_round),
-                        run(&mut plain, per_round),
-                    ];
-                    ratios[0].push(t[1] / t[0]);
-                    ratios[1].push(t[2] / t[0]);
-                    for (all, one) in times.iter_mut().zip(t) {
-                        all.push(one);
-                    }
-                }
-                let [o, st, pl] = times.map(median);
-                let [r_st, r_pl] = ratios.map(median);
+                let [o, st, pl]: [TurnStats; 3] = take_turns(
+                    TURNS,
+                    &mut [
+                        &mut || run(&mut ours, per_round),
+                        &mut || run(&mut store, per_round),
+                        &mut || run(&mut plain, per_round),
+                    ],
+                )
+                .try_into()
+                .expect("three contenders");
                 println!(
-                    "| {} | {} | {shape} | {o:.0} | {st:.0} | {r_st:.2}x | {pl:.0} | {r_pl:.2}x |",
+                    "| {} | {} | {shape} | {:.0} | {:.0} | {:.2}x | {:.0} | {:.2}x |",
                     qos as u8,
                     version.label(),
+                    o.median,
+                    st.median,
+                    st.ratio_to_first,
+                    pl.median,
+                    pl.ratio_to_first,
                 );
             }
         }
