@@ -345,8 +345,18 @@ impl Client {
                                 client.log(log::Level::Warn, &format!("{e}"));
                             });
                         }
-                        if !drive(&client, &rx, Duration::from_secs(1)) {
-                            return Ok(());
+                        let driven = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            drive(&client, &rx, Duration::from_secs(1))
+                        }));
+                        match driven {
+                            Ok(true) => {}
+                            Ok(false) => return Ok(()),
+                            // A callback run here panicked (which thread runs
+                            // a callback, this one or a reader, is a race).
+                            // As on a reader thread, the panic hook reported
+                            // it and the connection goes, not the loop: it
+                            // reconnects.
+                            Err(_) => client.inner.drop_connection_after_panic(),
                         }
                     }
                 })

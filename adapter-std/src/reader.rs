@@ -98,11 +98,9 @@ impl Reading {
         }));
         let this = LENT.with(|slot| slot.borrow_mut().take());
         if ran.is_err() {
-            // The panic was reported by the panic hook. Drop the connection,
-            // as a dead loop thread would, rather than leave it unread; the
-            // loop reconnects.
-            let e = std::io::Error::other("a callback panicked");
-            client.inner.handle_closed(epoch, Some(e));
+            // The panic was reported by the panic hook. Drop the connection
+            // rather than leave it unread; the loop reconnects.
+            client.inner.handle_closed(epoch, Some(callback_panicked()));
             return None;
         }
         this
@@ -175,6 +173,13 @@ impl Inner {
     }
 
     /// The connection `epoch` ended (EOF, or `error`).
+    /// Drops the current connection after a callback panicked on the loop
+    /// thread, as [`Reading::dispatch`] does on a reader thread.
+    pub(crate) fn drop_connection_after_panic(&self) {
+        let epoch = self.lock_core().epoch;
+        self.handle_closed(epoch, Some(callback_panicked()));
+    }
+
     pub(crate) fn handle_closed(&self, epoch: u64, error: Option<std::io::Error>) {
         let mut core = self.lock_core();
         if core.epoch != epoch {
@@ -200,4 +205,9 @@ impl Inner {
         self.flush(core);
         absorbed.finish(self);
     }
+}
+
+/// Why a connection was dropped after a callback panicked.
+fn callback_panicked() -> std::io::Error {
+    std::io::Error::other("a callback panicked")
 }

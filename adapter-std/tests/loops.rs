@@ -343,6 +343,41 @@ fn a_panicking_callback_on_the_reader_thread_drops_the_connection_and_the_loop_r
 }
 
 #[test]
+fn a_panicking_callback_on_the_loop_thread_drops_the_connection_and_the_loop_reconnects() {
+    // A QoS 0 publish is done when it is written, on the publishing
+    // thread; that thread does not run callbacks, so on_publish normally
+    // runs on the loop thread (a reader thread may take it instead, with
+    // the same outcome).
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "loop-panics", ProtocolVersion::V3_1_1)).unwrap();
+    let published = Arc::new(AtomicUsize::new(0));
+    let p = published.clone();
+    client.on_publish(move |_, _, _| {
+        if p.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("callback panics on purpose");
+        }
+    });
+    let connects = Arc::new(AtomicUsize::new(0));
+    let n = connects.clone();
+    client.on_connect(move |_, _| {
+        n.fetch_add(1, Ordering::SeqCst);
+    });
+    client.connect().unwrap();
+    client.loop_start().unwrap();
+    wait_for(|| connects.load(Ordering::SeqCst) == 1);
+    client
+        .publish("loop-panics", "boom", QoS::AtMostOnce, false)
+        .unwrap();
+    wait_for(|| connects.load(Ordering::SeqCst) == 2);
+    let handle = client
+        .publish("loop-panics", "after", QoS::AtLeastOnce, false)
+        .unwrap();
+    handle.wait_for_publish(Some(WAIT)).unwrap();
+    wait_for(|| published.load(Ordering::SeqCst) == 2);
+    stop(&client);
+}
+
+#[test]
 fn reconnect_from_a_callback_on_the_reader_thread_gets_its_connack() {
     // The CONNACK comes on the new connection's own reader thread, not on
     // the one running this callback.
