@@ -185,6 +185,26 @@ fn publish_from_many_threads_and_callbacks_never_deadlocks() {
     stop(&client);
 }
 
+/// Counts the client's connections (its on_connect calls).
+fn count_connects(client: &Client) -> Arc<AtomicUsize> {
+    let connects = Arc::new(AtomicUsize::new(0));
+    let n = connects.clone();
+    client.on_connect(move |_, _| {
+        n.fetch_add(1, Ordering::SeqCst);
+    });
+    connects
+}
+
+/// Counts the SUBACKs the client receives.
+fn count_subacks(client: &Client) -> Arc<AtomicUsize> {
+    let subacks = Arc::new(AtomicUsize::new(0));
+    let n = subacks.clone();
+    client.on_subscribe(move |_, _, _, _| {
+        n.fetch_add(1, Ordering::SeqCst);
+    });
+    subacks
+}
+
 fn wait_for(f: impl Fn() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !f() {
@@ -286,11 +306,7 @@ fn loop_stop_from_inside_a_callback_returns_and_a_new_loop_runs() {
     client.on_message(move |c, _| {
         let _ = tx.send(c.loop_stop().is_ok());
     });
-    let connects = Arc::new(AtomicUsize::new(0));
-    let n = connects.clone();
-    client.on_connect(move |_, _| {
-        n.fetch_add(1, Ordering::SeqCst);
-    });
+    let connects = count_connects(&client);
     client.connect().unwrap();
     client.loop_start().unwrap();
     wait_for(|| connects.load(Ordering::SeqCst) == 1);
@@ -327,14 +343,15 @@ fn a_panicking_callback_on_the_reader_thread_drops_the_connection_and_the_loop_r
         n.fetch_add(1, Ordering::SeqCst);
         c.subscribe("panics", QoS::AtLeastOnce).unwrap();
     });
+    let subacks = count_subacks(&client);
     client.connect().unwrap();
     client.loop_start().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(|| subacks.load(Ordering::SeqCst) == 1);
     client
         .publish("panics", "boom", QoS::AtMostOnce, false)
         .unwrap();
     wait_for(|| connects.load(Ordering::SeqCst) == 2);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(|| subacks.load(Ordering::SeqCst) == 2);
     client
         .publish("panics", "after", QoS::AtLeastOnce, false)
         .unwrap();
@@ -357,11 +374,7 @@ fn a_panicking_callback_on_the_loop_thread_drops_the_connection_and_the_loop_rec
             panic!("callback panics on purpose");
         }
     });
-    let connects = Arc::new(AtomicUsize::new(0));
-    let n = connects.clone();
-    client.on_connect(move |_, _| {
-        n.fetch_add(1, Ordering::SeqCst);
-    });
+    let connects = count_connects(&client);
     client.connect().unwrap();
     client.loop_start().unwrap();
     wait_for(|| connects.load(Ordering::SeqCst) == 1);
@@ -392,11 +405,7 @@ fn reconnect_from_a_callback_on_the_reader_thread_gets_its_connack() {
         }
     });
     // Each connection subscribes anew (clean start); SUBACKs are counted.
-    let subacks = Arc::new(AtomicUsize::new(0));
-    let n = subacks.clone();
-    client.on_subscribe(move |_, _, _, _| {
-        n.fetch_add(1, Ordering::SeqCst);
-    });
+    let subacks = count_subacks(&client);
     client.on_connect(|c, _| {
         c.subscribe("recon", QoS::AtLeastOnce).unwrap();
     });
