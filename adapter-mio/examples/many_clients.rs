@@ -6,7 +6,7 @@
 //! ```
 
 use adapter_mio::{Driver, MqttClient};
-use adapter_std::ClientOptions;
+use mqtt_client::ClientOptions;
 use mqtt_proto::QoS;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -7,9 +7,9 @@
 //! ```
 
 use adapter_mio::{MqttClient, SocketEvent};
-use adapter_std::ClientOptions;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+use mqtt_client::ClientOptions;
 use mqtt_proto::QoS;
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,7 @@
 //! ```
 
 use adapter_mio::MqttClient;
-use adapter_std::ClientOptions;
+use mqtt_client::ClientOptions;
 use mqtt_proto::QoS;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::os::fd::BorrowedFd;

@@ -1,20 +1,17 @@
 //! One MQTT client over a non-blocking socket, driven by the caller's loop
-//! with Paho's external-loop calls.
+//! with Paho's external-loop calls. Everything but the socket and the
+//! caller's timing is the shared [`ClientCore`].
 
-use adapter_std::layers::{LayeredConnector, Stack, StreamLayer};
-use adapter_std::{Backoff, Callbacks, ClientOptions, Completions, Error, MessageHandle, Scheme};
-use bytes::{Buf, Bytes, BytesMut};
 use mio::net::TcpStream;
-use mqtt_proto::{
-    AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
-    SubscribeProperties, Subscription, TopicFilter, UnsubscribeProperties,
+use mqtt_client::{
+    Callbacks, ClientCore, ClientEvent, ClientOptions, Closing, Error, Network, Outbox,
+    SessionState,
 };
-use mqtt_session::{AckToken, Disconnection, Event, OutboundMessage, Session, SessionState};
-use std::cell::RefCell;
-use std::io::{self, Read, Write};
+use std::cell::{Cell, RefCell};
+use std::io::{self, Read};
 use std::net::ToSocketAddrs;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 /// What happened to the socket, for loops that register interest themselves
@@ -23,7 +20,9 @@ use std::time::Instant;
 pub enum SocketEvent {
     /// A new socket exists: register it for reading.
     Opened(RawFd),
-    /// The socket is closed: forget it.
+    /// The socket is done: deregister it. The descriptor is still open
+    /// while this is reported (during the callback, or until the next
+    /// [`MqttClient::take_socket_events`]), so deregistering by it is safe.
     Closed(RawFd),
     /// There is data to write: watch for writability.
     WantWrite(RawFd),
@@ -33,40 +32,36 @@ pub enum SocketEvent {
 
 type SocketCallback = Arc<dyn Fn(&MqttClient, SocketEvent) + Send + Sync>;
 
-struct State {
-    /// Only what opening a socket needs: the whole `ClientOptions` is
-    /// 768 bytes, kept by each of possibly thousands of clients.
-    host: Box<str>,
-    port: u16,
+/// The [`crate::Driver`]'s list of clients whose socket or deadline may
+/// have changed through a command.
+#[derive(Debug, Clone)]
+pub(crate) struct DriverLink {
+    pub index: usize,
+    pub dirty: Arc<Mutex<Vec<usize>>>,
+}
+
+struct Inner {
+    core: ClientCore,
     nodelay: bool,
-    session: Session,
-    /// How to build the TLS / WebSocket layers of a connection (`None` for plain TCP).
-    layers: Option<Box<LayeredConnector>>,
-    /// The layers of the current connection: wire bytes in and out of the
-    /// socket, MQTT bytes in and out of the engine.
-    stack: Option<Box<Stack>>,
     socket: Option<TcpStream>,
     /// The non-blocking connect has not been confirmed yet.
     tcp_pending: bool,
-    /// Bytes the engine produced that the socket has not taken yet.
-    out: BytesMut,
+    outbox: Outbox,
     write_interest: bool,
-    completions: Completions,
-    /// `connect` / `connect_async` was called and `disconnect` was not.
-    wanted: bool,
-    reconnect_at: Option<Instant>,
-    backoff: Backoff,
+    /// Socket events not yet handed out, and whether anyone takes them (a
+    /// socket callback, or a caller of `take_socket_events`).
     socket_events: Vec<SocketEvent>,
-    /// Bytes ever appended to `out`, and ever written to the socket.
-    queued_total: u64,
-    written_total: u64,
-    /// QoS 0 completions waiting until the socket took their bytes: a QoS 0
-    /// message is published when it left the client, not our buffer.
-    unwritten_qos0: std::collections::VecDeque<(u64, Event)>,
+    reports_sockets: bool,
+    /// Closed sockets whose `Closed` event is out but maybe not yet seen:
+    /// kept open so that their descriptors cannot be reused meanwhile.
+    closed: Vec<TcpStream>,
+    /// Closed sockets already reported by the previous `take_socket_events`.
+    reported: Vec<TcpStream>,
+    driver: Option<DriverLink>,
 }
 
-/// How many bytes one `loop_read` takes before returning, so one busy
-/// connection cannot starve the others sharing a thread.
+/// How many bytes one [`MqttClient::loop_read_budget`] takes by default,
+/// so one busy connection cannot starve the others sharing a thread.
 pub const DEFAULT_READ_BUDGET: usize = 64 * 1024;
 
 thread_local! {
@@ -80,12 +75,17 @@ thread_local! {
 /// writability while [`MqttClient::want_write`] is true) and calls
 /// [`MqttClient::loop_read`], [`MqttClient::loop_write`] and, at
 /// [`MqttClient::next_deadline`], [`MqttClient::loop_misc`]. Callbacks and
-/// commands are those of adapter-std's blocking client; callbacks run inside
-/// these calls, on the loop's thread.
+/// commands are the same as the blocking client's; callbacks run inside
+/// these calls, on the loop's thread, never nested in one another.
+///
+/// `loop_read` reads until the socket would block, so the loop below is
+/// right with edge-triggered readiness (mio's). A loop that shares its
+/// thread fairly uses [`MqttClient::loop_read_budget`] and calls again
+/// while it returns true.
 ///
 /// ```no_run
 /// use adapter_mio::MqttClient;
-/// use adapter_std::ClientOptions;
+/// use mqtt_client::ClientOptions;
 /// use mqtt_proto::QoS;
 /// use mio::{unix::SourceFd, Events, Interest, Poll, Token};
 ///
@@ -110,9 +110,12 @@ thread_local! {
 /// }
 /// ```
 pub struct MqttClient {
-    state: RefCell<State>,
+    inner: RefCell<Inner>,
     callbacks: RefCell<Arc<Callbacks<MqttClient>>>,
     socket_callback: RefCell<Option<SocketCallback>>,
+    /// A call of this client is running callbacks: a call made from one of
+    /// them leaves its events for that outer call, in order.
+    dispatching: Cell<bool>,
 }
 
 impl std::fmt::Debug for MqttClient {
@@ -130,46 +133,29 @@ impl MqttClient {
         Self::build(options, None)
     }
 
-    /// A client continuing a saved session (see adapter-std's `Client::session_snapshot`).
+    /// A client continuing a saved session (see `session_snapshot`).
     pub fn with_session(options: ClientOptions, state: SessionState) -> Result<Self, Error> {
         Self::build(options, Some(state))
     }
 
     fn build(options: ClientOptions, saved: Option<SessionState>) -> Result<Self, Error> {
-        let config = options.session_config()?;
-        let session = match saved {
-            Some(s) => Session::with_state(config, s),
-            None => Session::new(config),
-        };
-        let (min, max) = options.reconnect_delays();
-        // The same Sans-IO TLS and WebSocket layers as the blocking client.
-        let layers = match options.scheme() {
-            Scheme::Mqtt => None,
-            _ => Some(Box::new(LayeredConnector::new(&options)?)),
-        };
         Ok(Self {
-            state: RefCell::new(State {
-                host: options.host().into(),
-                port: options.port(),
+            inner: RefCell::new(Inner {
+                core: ClientCore::new(&options, saved)?,
                 nodelay: options.nodelay(),
-                session,
-                layers,
-                stack: None,
                 socket: None,
                 tcp_pending: false,
-                out: BytesMut::new(),
+                outbox: Outbox::default(),
                 write_interest: false,
-                completions: Completions::default(),
-                wanted: false,
-                reconnect_at: None,
-                backoff: Backoff::new(min, max),
                 socket_events: Vec::new(),
-                queued_total: 0,
-                written_total: 0,
-                unwritten_qos0: std::collections::VecDeque::new(),
+                reports_sockets: false,
+                closed: Vec::new(),
+                reported: Vec::new(),
+                driver: None,
             }),
             callbacks: RefCell::new(Arc::new(Callbacks::default())),
             socket_callback: RefCell::new(None),
+            dispatching: Cell::new(false),
         })
     }
 
@@ -178,93 +164,42 @@ impl MqttClient {
     /// The socket to watch, while one is open (register it with
     /// `mio::unix::SourceFd`, `poll(2)`, `select(2)` ...).
     pub fn socket(&self) -> Option<RawFd> {
-        self.state.borrow().socket.as_ref().map(|s| s.as_raw_fd())
+        self.inner.borrow().socket.as_ref().map(|s| s.as_raw_fd())
     }
 
     /// Whether there are bytes waiting for the socket to become writable
     /// (or a connect in progress, which completes on writability).
     pub fn want_write(&self) -> bool {
-        let st = self.state.borrow();
-        st.socket.is_some() && (st.tcp_pending || !st.out.is_empty() || st.session.has_transmit())
+        let inner = self.inner.borrow();
+        inner.socket.is_some()
+            && (inner.tcp_pending || !inner.outbox.is_empty() || inner.core.has_transmit())
     }
 
-    /// Reads until the socket would block (at most [`DEFAULT_READ_BUDGET`]
-    /// bytes), feeds the engine and runs the callbacks. Returns whether
-    /// the budget ran out with data possibly left: call again later.
-    pub fn loop_read(&self) -> Result<bool, Error> {
-        self.loop_read_budget(DEFAULT_READ_BUDGET)
+    /// Reads until the socket would block, feeds the engine, writes its
+    /// replies and runs the callbacks.
+    pub fn loop_read(&self) -> Result<(), Error> {
+        self.loop_read_budget(usize::MAX).map(|_| ())
     }
 
-    /// [`MqttClient::loop_read`] with a byte budget.
+    /// [`MqttClient::loop_read`] taking at most `budget` bytes. Returns
+    /// whether the budget ran out with data possibly left: with
+    /// edge-triggered readiness, call it again (now or after serving
+    /// others), or that data waits for the next byte to arrive.
     pub fn loop_read_budget(&self, budget: usize) -> Result<bool, Error> {
-        let mut more = false;
-        {
-            let mut st = self.state.borrow_mut();
-            if st.socket.is_none() {
+        let more = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.socket.is_none() {
                 return Err(Error::NotConnected);
             }
-            let mut taken = 0;
-            let mut closed = false;
-            READ_BUF.with(|buf| {
-                let mut buf = buf.borrow_mut();
-                loop {
-                    if taken >= budget {
-                        more = true;
-                        break;
-                    }
-                    let want = buf.len().min(budget - taken);
-                    let Some(socket) = st.socket.as_mut() else {
-                        break;
-                    };
-                    match socket.read(&mut buf[..want]) {
-                        Ok(0) => {
-                            if let Some(Err(e)) = st.stack.as_mut().map(|s| s.read_eof()) {
-                                log::debug!("transport closed: {e}");
-                            }
-                            closed = true;
-                            break;
-                        }
-                        Ok(n) => {
-                            taken += n;
-                            let now = Instant::now();
-                            let State { stack, session, .. } = &mut *st;
-                            match stack.as_mut() {
-                                None => session.handle_input(now, &buf[..n]),
-                                Some(stack) => {
-                                    if let Err(e) = stack.read_wire(&buf[..n]) {
-                                        log::warn!("transport failed: {e}");
-                                        closed = true;
-                                        break;
-                                    }
-                                    let mut plain = Vec::new();
-                                    stack.take_plaintext(&mut plain);
-                                    if !plain.is_empty() {
-                                        session.handle_input(now, &plain);
-                                    }
-                                }
-                            }
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            log::debug!("read failed: {e}");
-                            closed = true;
-                            break;
-                        }
-                    }
-                }
-            });
-            if closed {
-                st.session.handle_transport_closed(Instant::now());
-            }
-        }
+            READ_BUF.with(|buf| inner.read(&mut buf.borrow_mut(), budget))
+        };
         self.after();
         Ok(more)
     }
 
     /// Writes what is waiting until the socket would block.
     pub fn loop_write(&self) -> Result<(), Error> {
-        if self.state.borrow().socket.is_none() {
+        if self.inner.borrow().socket.is_none() {
             return Err(Error::NotConnected);
         }
         self.after();
@@ -275,16 +210,15 @@ impl MqttClient {
     /// queued messages, and the reconnect when its time has come.
     pub fn loop_misc(&self) -> Result<(), Error> {
         let now = Instant::now();
-        let reconnect = {
-            let mut st = self.state.borrow_mut();
-            if st.session.poll_timeout().is_some_and(|d| d <= now) {
-                st.session.handle_timeout(now);
+        {
+            let mut inner = self.inner.borrow_mut();
+            if inner.core.poll_timeout().is_some_and(|d| d <= now) {
+                inner.core.handle_timeout(now);
             }
-            st.socket.is_none() && st.wanted && st.reconnect_at.is_some_and(|t| t <= now)
-        };
-        if reconnect {
-            if let Err(e) = self.open() {
-                self.connect_failed(&e);
+            if inner.socket.is_none() && inner.core.wants_open(now) {
+                if let Err(e) = inner.open(now) {
+                    inner.core.open_failed(now, e, true);
+                }
             }
         }
         self.after();
@@ -294,22 +228,17 @@ impl MqttClient {
     /// When [`MqttClient::loop_misc`] must run next, so the loop can sleep
     /// exactly that long.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let st = self.state.borrow();
-        let reconnect = if st.socket.is_none() && st.wanted {
-            st.reconnect_at
-        } else {
-            None
-        };
-        match (st.session.poll_timeout(), reconnect) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.inner.borrow().core.poll_timeout()
     }
 
-    /// Socket changes since the last call, for drivers that register
-    /// sockets themselves (the [`crate::Driver`] does).
+    /// Socket changes since the last call, for loops that register sockets
+    /// themselves without a socket callback. Sockets reported `Closed`
+    /// stay open until the next call, so deregister them before it.
     pub fn take_socket_events(&self) -> Vec<SocketEvent> {
-        std::mem::take(&mut self.state.borrow_mut().socket_events)
+        let mut inner = self.inner.borrow_mut();
+        inner.reports_sockets = true;
+        inner.reported = std::mem::take(&mut inner.closed);
+        std::mem::take(&mut inner.socket_events)
     }
 
     // ---- connecting ----
@@ -317,333 +246,110 @@ impl MqttClient {
     /// Opens a non-blocking connection and queues CONNECT; returns at once.
     /// The CONNACK arrives through `loop_read` (then on_connect runs).
     pub fn connect(&self) -> Result<(), Error> {
-        {
-            let mut st = self.state.borrow_mut();
-            st.wanted = true;
-            st.reconnect_at = None;
-        }
-        let result = self.open();
+        let result = {
+            let mut inner = self.inner.borrow_mut();
+            inner.core.begin_connect();
+            let now = Instant::now();
+            inner.open(now).inspect_err(|e| {
+                inner.core.open_failed(now, e.clone(), false);
+            })
+        };
         self.after();
         result
     }
 
     /// Marks the client as wanting a connection; `loop_misc` opens it.
     pub fn connect_async(&self) {
-        let mut st = self.state.borrow_mut();
-        st.wanted = true;
-        st.reconnect_at = Some(Instant::now());
-    }
-
-    fn open(&self) -> Result<(), Error> {
-        let mut st = self.state.borrow_mut();
-        if st.socket.is_some() {
-            return Ok(());
-        }
-        let addr = (&*st.host, st.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| Error::from(io::Error::new(io::ErrorKind::NotFound, "no address")))?;
-        let socket = TcpStream::connect(addr)?;
-        socket.set_nodelay(st.nodelay)?;
-        st.stack = match &st.layers {
-            Some(factory) => Some(Box::new(Stack::new(factory.layers()?)?)),
-            None => None,
-        };
-        let now = Instant::now();
-        st.session.connect(now)?;
-        let fd = socket.as_raw_fd();
-        st.socket = Some(socket);
-        st.tcp_pending = true;
-        st.out.clear();
-        st.socket_events.push(SocketEvent::Opened(fd));
-        Ok(())
-    }
-
-    fn connect_failed(&self, e: &Error) {
-        let cbs = self.callbacks.borrow().clone();
-        cbs.log(self, log::Level::Warn, &format!("connect failed: {e}"));
-        if let Some(cb) = &cbs.on_connect_fail {
-            cb(self, e);
-        }
-        let mut st = self.state.borrow_mut();
-        let delay = st.backoff.next_delay();
-        st.reconnect_at = Some(Instant::now() + delay);
-    }
-
-    /// Sends DISCONNECT and closes the connection; no reconnect follows.
-    pub fn disconnect(&self) -> Result<(), Error> {
-        self.disconnect_with(ReasonCode::Success, DisconnectProperties::default())
-    }
-
-    /// DISCONNECT with a reason code and 5.0 properties.
-    pub fn disconnect_with(
-        &self,
-        reason: ReasonCode,
-        properties: DisconnectProperties,
-    ) -> Result<(), Error> {
-        {
-            let mut st = self.state.borrow_mut();
-            st.wanted = false;
-            st.reconnect_at = None;
-            if st.session.has_connection() {
-                st.session.disconnect(
-                    Instant::now(),
-                    Disconnect {
-                        reason,
-                        properties: properties.into(),
-                    },
-                )?;
-            }
-        }
-        self.after();
-        Ok(())
-    }
-
-    /// Whether a CONNACK accepted the current connection.
-    pub fn is_connected(&self) -> bool {
-        self.state.borrow().session.is_connected()
-    }
-
-    /// A copy of the session state, to resume it later or elsewhere.
-    pub fn session_snapshot(&self) -> SessionState {
-        self.state.borrow().session.snapshot()
-    }
-
-    // ---- commands (as adapter-std's Client) ----
-
-    /// Publishes `payload` to `topic`; returns at once with a handle.
-    pub fn publish(
-        &self,
-        topic: &str,
-        payload: impl Into<Bytes>,
-        qos: QoS,
-        retain: bool,
-    ) -> Result<MessageHandle, Error> {
-        self.publish_message(OutboundMessage::publish(topic, payload, qos, retain)?)
-    }
-
-    /// Publishes a message with 5.0 properties.
-    pub fn publish_message(&self, message: OutboundMessage) -> Result<MessageHandle, Error> {
-        let (id, completion) = {
-            let mut st = self.state.borrow_mut();
-            let id = st.session.publish(Instant::now(), message)?;
-            (id, st.completions.track(id))
-        };
-        self.after();
-        Ok(MessageHandle::new(id, completion, None))
-    }
-
-    /// Subscribes to one filter; the result arrives in on_subscribe.
-    pub fn subscribe(&self, filter: &str, qos: QoS) -> Result<PacketId, Error> {
-        self.subscribe_with(
-            vec![Subscription::new(TopicFilter::new(filter)?, qos)],
-            SubscribeProperties::default(),
-        )
-    }
-
-    /// Subscribes with 5.0 options and properties.
-    pub fn subscribe_with(
-        &self,
-        subscriptions: Vec<Subscription>,
-        properties: SubscribeProperties,
-    ) -> Result<PacketId, Error> {
-        let id =
-            self.state
-                .borrow_mut()
-                .session
-                .subscribe(Instant::now(), subscriptions, properties)?;
-        self.after();
-        Ok(id)
-    }
-
-    /// Unsubscribes from one filter.
-    pub fn unsubscribe(&self, filter: &str) -> Result<PacketId, Error> {
-        let id = self.state.borrow_mut().session.unsubscribe(
-            Instant::now(),
-            vec![TopicFilter::new(filter)?],
-            UnsubscribeProperties::default(),
-        )?;
-        self.after();
-        Ok(id)
-    }
-
-    /// Acknowledges a message received in manual-ack mode.
-    pub fn ack(&self, token: AckToken) -> Result<(), Error> {
-        self.state.borrow_mut().session.ack(Instant::now(), token)?;
-        self.after();
-        Ok(())
-    }
-
-    /// Continues an AUTH exchange or starts a re-authentication (5.0).
-    pub fn auth(&self, reason: ReasonCode, properties: AuthProperties) -> Result<(), Error> {
-        self.state
+        self.inner
             .borrow_mut()
-            .session
-            .auth(Instant::now(), reason, properties)?;
-        self.after();
-        Ok(())
+            .core
+            .request_connection(Instant::now());
+        self.mark_dirty();
     }
 
-    // ---- callbacks (as adapter-std's Client) ----
+    // ---- callbacks ----
 
+    /// Callbacks are replaced copy-on-write: dispatch clones one `Arc`.
     pub(crate) fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks<MqttClient>)) {
         let mut slot = self.callbacks.borrow_mut();
         let mut next = Callbacks::clone(&slot);
         f(&mut next);
+        let report = next.on_publish.is_some();
         *slot = Arc::new(next);
+        self.inner.borrow_mut().core.report_published(report);
     }
 
     /// Called on every socket change (Paho's on_socket_open, on_socket_close,
     /// on_socket_register_write and on_socket_unregister_write in one).
     pub fn on_socket(&self, f: impl Fn(&MqttClient, SocketEvent) + Send + Sync + 'static) {
         *self.socket_callback.borrow_mut() = Some(Arc::new(f));
+        self.inner.borrow_mut().reports_sockets = true;
     }
 
-    // ---- internals ----
+    // ---- what the shared commands call ----
 
-    /// After any input or command: write what can be written, settle
-    /// completions, close on disconnection, then run the callbacks with no
-    /// borrow held.
+    fn command<R>(
+        &self,
+        f: impl FnOnce(&mut ClientCore, Instant) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let result = f(&mut self.inner.borrow_mut().core, Instant::now());
+        self.after();
+        result
+    }
+
+    fn inspect<R>(&self, f: impl FnOnce(&ClientCore) -> R) -> R {
+        f(&self.inner.borrow().core)
+    }
+
+    fn network(&self) -> Option<Weak<dyn Network>> {
+        // The client is not `Sync`: its handles cannot drive it from
+        // another thread, and on its own thread they must not block.
+        None
+    }
+
+    // ---- the driver's part ----
+
+    pub(crate) fn link_driver(&self, link: Option<DriverLink>) {
+        let mut inner = self.inner.borrow_mut();
+        inner.reports_sockets |= link.is_some();
+        inner.driver = link;
+    }
+
+    fn mark_dirty(&self) {
+        if let Some(link) = &self.inner.borrow().driver {
+            let mut dirty = link.dirty.lock().unwrap_or_else(|e| e.into_inner());
+            if dirty.last() != Some(&link.index) {
+                dirty.push(link.index);
+            }
+        }
+    }
+
+    /// After any input or command: write what can be written, close the
+    /// transport when the core says so, settle handles, then hand out the
+    /// socket events and run the callbacks with no borrow held.
     fn after(&self) {
-        let (events, socket_events, completed) = {
-            let mut st = self.state.borrow_mut();
-            let st = &mut *st;
-            let mut layer_failed = None;
-            while let Some(bytes) = st.session.poll_transmit() {
-                match st.stack.as_mut() {
-                    Some(stack) => {
-                        if let Err(e) = stack.write_plaintext(&bytes) {
-                            layer_failed = Some(e);
-                        }
-                    }
-                    None => {
-                        st.queued_total += bytes.len() as u64;
-                        if st.out.is_empty() {
-                            st.out = BytesMut::from(&bytes[..]);
-                        } else {
-                            st.out.extend_from_slice(&bytes);
-                        }
-                    }
-                }
-            }
-            // What the layers have for the socket: framed MQTT bytes, and
-            // their own (handshakes, pongs, alerts).
-            if let Some(stack) = st.stack.as_mut() {
-                let mut wire = Vec::new();
-                stack.take_wire(&mut wire);
-                st.queued_total += wire.len() as u64;
-                st.out.extend_from_slice(&wire);
-            }
-            if let Some(e) = layer_failed {
-                log::warn!("transport failed: {e}");
-                st.session.handle_transport_closed(Instant::now());
-            }
-            let mut events = Vec::new();
-            while let Some(e) = st.session.poll_event() {
-                if matches!(
-                    e,
-                    Event::Published {
-                        qos: QoS::AtMostOnce,
-                        ..
-                    }
-                ) {
-                    // Its bytes are somewhere in what was queued so far.
-                    let end = st.queued_total;
-                    st.unwritten_qos0.push_back((end, e));
-                } else {
-                    events.push(e);
-                }
-            }
-            write_out(st);
-            while st
-                .unwritten_qos0
-                .front()
-                .is_some_and(|(end, _)| *end <= st.written_total)
-            {
-                let (_, e) = st.unwritten_qos0.pop_front().expect("front exists");
-                events.push(e);
-            }
-            let mut completed = Vec::new();
-            let mut close = false;
-            for e in &events {
-                completed.extend(st.completions.settle(e));
-                match e {
-                    Event::Connected { .. } => {
-                        st.backoff.reset();
-                        st.reconnect_at = None;
-                    }
-                    Event::Disconnected(why) => {
-                        close = true;
-                        if st.wanted && !matches!(why, Disconnection::Local { .. }) {
-                            let delay = st.backoff.next_delay();
-                            st.reconnect_at = Some(Instant::now() + delay);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if close {
-                // What the engine still had to say (its DISCONNECT) goes
-                // first, as far as the socket takes it without blocking.
-                write_out(st);
-                if let Some(socket) = st.socket.take() {
-                    let fd = socket.as_raw_fd();
-                    let _ = socket.shutdown(std::net::Shutdown::Both);
-                    if st.write_interest {
-                        st.socket_events.push(SocketEvent::WriteDone(fd));
-                    }
-                    st.socket_events.push(SocketEvent::Closed(fd));
-                }
-                st.out = BytesMut::new();
-                st.stack = None;
-                st.write_interest = false;
-                st.tcp_pending = false;
-                // Handed to a transport that is gone: they did leave us, as far
-                // as QoS 0 goes (at most once), so complete them now.
-                st.written_total = st.queued_total;
-                let flushed: Vec<Event> = st.unwritten_qos0.drain(..).map(|(_, e)| e).collect();
-                completed.extend(flushed.iter().filter_map(|e| st.completions.settle(e)));
-                events.extend(flushed);
-            }
-            // Interest in writability follows whether bytes wait.
-            if let Some(fd) = st.socket.as_ref().map(|s| s.as_raw_fd()) {
-                let want = st.tcp_pending || !st.out.is_empty();
-                if want != st.write_interest {
-                    st.write_interest = want;
-                    st.socket_events.push(if want {
-                        SocketEvent::WantWrite(fd)
-                    } else {
-                        SocketEvent::WriteDone(fd)
-                    });
-                }
-            }
-            if st.out.is_empty() {
+        let now = Instant::now();
+        let (settled, socket_events) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.flush(now);
+            inner.close_if_due(now);
+            inner.track_write_interest();
+            if inner.outbox.is_empty() {
                 // An idle client keeps no buffer: with thousands of clients
-                // on a thread, buffers kept after a burst (an emptied
-                // `BytesMut` still holds its allocation, a drained map or
-                // queue its capacity) would be most of their memory. A busy
-                // client allocates again per burst, which costs far less
-                // than the write it does anyway.
-                st.out = BytesMut::new();
-                st.session.release_idle_buffers();
-                if st.completions.is_empty() {
-                    st.completions = Completions::default();
-                }
-                if st.unwritten_qos0.is_empty() {
-                    st.unwritten_qos0 = std::collections::VecDeque::new();
-                }
+                // on a thread, buffers kept after a burst would be most of
+                // their memory. A busy client allocates again per burst.
+                inner.core.release_idle_buffers();
             }
-            // With a socket callback the events go to it; without one they
-            // wait for `take_socket_events` (the Driver's way).
             let socket_events = if self.socket_callback.borrow().is_some() {
-                std::mem::take(&mut st.socket_events)
+                std::mem::take(&mut inner.socket_events)
             } else {
                 Vec::new()
             };
-            (events, socket_events, completed)
+            (inner.core.take_settled(), socket_events)
         };
-        for settled in completed {
-            settled.deliver();
+        self.mark_dirty();
+        for s in settled {
+            s.deliver();
         }
         if !socket_events.is_empty() {
             let cb = self.socket_callback.borrow().clone();
@@ -652,60 +358,183 @@ impl MqttClient {
                     cb(self, e);
                 }
             }
+            // Reported, and the callback has returned: now they may close.
+            self.inner.borrow_mut().closed.clear();
         }
-        if !events.is_empty() {
-            let cbs = self.callbacks.borrow().clone();
-            cbs.dispatch(self, events);
+        if self.dispatching.replace(true) {
+            return;
+        }
+        loop {
+            let events: Vec<ClientEvent> = {
+                let mut inner = self.inner.borrow_mut();
+                std::iter::from_fn(|| inner.core.poll_event()).collect()
+            };
+            if events.is_empty() {
+                break;
+            }
+            let callbacks = self.callbacks.borrow().clone();
+            callbacks.dispatch(self, events);
+        }
+        self.dispatching.set(false);
+    }
+}
+
+impl Inner {
+    /// Opens a non-blocking TCP connection and hands it to the core.
+    fn open(&mut self, now: Instant) -> Result<(), Error> {
+        if self.socket.is_some() {
+            return Ok(());
+        }
+        let endpoint = self.core.endpoint().to_string();
+        let opened = endpoint
+            .as_str()
+            .to_socket_addrs()
+            .and_then(|mut addrs| {
+                addrs
+                    .next()
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))
+            })
+            .and_then(TcpStream::connect)
+            .and_then(|socket| socket.set_nodelay(self.nodelay).map(|()| socket));
+        let socket = opened.map_err(|e| Error::io_at(&endpoint, e))?;
+        self.core.transport_opened(now)?;
+        let fd = socket.as_raw_fd();
+        self.socket = Some(socket);
+        self.tcp_pending = true;
+        self.outbox.clear();
+        if self.reports_sockets {
+            self.socket_events.push(SocketEvent::Opened(fd));
+        }
+        Ok(())
+    }
+
+    /// Reads up to `budget` bytes, until the socket would block; whether
+    /// the budget ran out first.
+    fn read(&mut self, buf: &mut [u8], budget: usize) -> bool {
+        let mut taken = 0;
+        while let Some(socket) = self.socket.as_mut() {
+            if taken >= budget {
+                return true;
+            }
+            let want = buf.len().min(budget - taken);
+            let now = Instant::now();
+            match socket.read(&mut buf[..want]) {
+                Ok(0) => {
+                    self.core.handle_read_eof(now);
+                    break;
+                }
+                Ok(n) => {
+                    taken += n;
+                    self.core.handle_read(now, &buf[..n]);
+                    if self.core.closing() == Closing::Now {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.core.handle_transport_error(now, e);
+                    break;
+                }
+            }
+        }
+        false
+    }
+
+    /// Writes what the core produced until the socket would block;
+    /// confirms a pending connect first.
+    fn flush(&mut self, now: Instant) {
+        let Some(socket) = self.socket.as_mut() else {
+            return;
+        };
+        if self.tcp_pending {
+            match connect_result(socket) {
+                Ok(false) => return,
+                Ok(true) => self.tcp_pending = false,
+                Err(e) => return self.core.handle_transport_error(now, e),
+            }
+        }
+        loop {
+            if let Some(bytes) = self.core.take_transmit(now) {
+                self.outbox.push(bytes);
+            }
+            if self.outbox.is_empty() {
+                return;
+            }
+            let written = self.outbox.write_to(socket);
+            self.core.transmitted(written.bytes);
+            if let Some(e) = written.error {
+                return self.core.handle_transport_error(now, e);
+            }
+            if !self.outbox.is_empty() {
+                return; // the socket is full
+            }
+        }
+    }
+
+    /// Closes the socket once the core ended the connection and its last
+    /// bytes left, or at once if it failed.
+    fn close_if_due(&mut self, now: Instant) {
+        let close = match self.core.closing() {
+            Closing::No => false,
+            Closing::AfterWrites => self.outbox.is_empty() || self.tcp_pending,
+            Closing::Now => true,
+        };
+        if !close {
+            return;
+        }
+        if let Some(socket) = self.socket.take() {
+            let fd = socket.as_raw_fd();
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+            if self.reports_sockets {
+                if self.write_interest {
+                    self.socket_events.push(SocketEvent::WriteDone(fd));
+                }
+                self.socket_events.push(SocketEvent::Closed(fd));
+                // Open until the loop has seen the event.
+                self.closed.push(socket);
+            }
+        }
+        self.outbox.clear();
+        self.write_interest = false;
+        self.tcp_pending = false;
+        self.core.transport_closed(now);
+    }
+
+    /// Interest in writability follows whether bytes wait.
+    fn track_write_interest(&mut self) {
+        let Some(fd) = self.socket.as_ref().map(|s| s.as_raw_fd()) else {
+            return;
+        };
+        let want = self.tcp_pending || !self.outbox.is_empty();
+        if want != self.write_interest {
+            self.write_interest = want;
+            if self.reports_sockets {
+                self.socket_events.push(if want {
+                    SocketEvent::WantWrite(fd)
+                } else {
+                    SocketEvent::WriteDone(fd)
+                });
+            }
         }
     }
 }
 
-/// Writes `out` to the socket until it would block; confirms a pending connect.
-fn write_out(st: &mut State) {
-    let Some(socket) = st.socket.as_mut() else {
-        return;
-    };
-    if st.tcp_pending {
-        match socket.take_error() {
-            Ok(Some(e)) | Err(e) => {
-                log::debug!("connect failed: {e}");
-                st.session.handle_transport_closed(Instant::now());
-                return;
-            }
-            Ok(None) => {}
-        }
-        match socket.peer_addr() {
-            Ok(_) => st.tcp_pending = false,
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
-            Err(e) => {
-                log::debug!("connect failed: {e}");
-                st.session.handle_transport_closed(Instant::now());
-                return;
-            }
-        }
+/// Whether a non-blocking connect has completed (`Ok(false)`: not yet).
+fn connect_result(socket: &TcpStream) -> io::Result<bool> {
+    if let Some(e) = socket.take_error()? {
+        return Err(e);
     }
-    while !st.out.is_empty() {
-        match socket.write(&st.out) {
-            Ok(0) => break,
-            Ok(n) => {
-                st.out.advance(n);
-                st.written_total += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                log::debug!("write failed: {e}");
-                st.session.handle_transport_closed(Instant::now());
-                return;
-            }
-        }
+    match socket.peer_addr() {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(e),
     }
-    let _ = socket.flush();
 }
 
 impl Drop for MqttClient {
     fn drop(&mut self) {
-        if let Some(socket) = self.state.get_mut().socket.take() {
+        if let Some(socket) = self.inner.get_mut().socket.take() {
             let _ = socket.shutdown(std::net::Shutdown::Both);
         }
     }
@@ -720,4 +549,5 @@ mod tests {
     }
 }
 
-adapter_std::callback_setters!(MqttClient);
+mqtt_client::callback_setters!(MqttClient);
+mqtt_client::client_commands!(MqttClient);

@@ -1,12 +1,12 @@
 //! Many clients on one thread and one `mio::Poll`.
 
-use crate::client::{MqttClient, SocketEvent};
+use crate::client::{DriverLink, MqttClient, SocketEvent};
 use crate::timers::Timers;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Identifies a client added to a [`Driver`].
@@ -18,7 +18,6 @@ struct Slot {
     /// slot vector (up to half of it after a doubling) costs little per
     /// client, where an inline client (over a kilobyte) would not.
     client: Box<MqttClient>,
-    fd: Option<RawFd>,
     deadline: Option<Instant>,
     /// Still readable after its read budget ran out.
     backlog: bool,
@@ -29,9 +28,16 @@ struct Slot {
 /// budget with round-robin service so one busy connection cannot starve
 /// the rest.
 ///
+/// Sockets are registered and deregistered from the clients' socket
+/// events, while their descriptors are still open, so a descriptor the
+/// system reuses for another client is never mistaken for an old one.
+/// Commands given through [`Driver::client`] (publish, connect,
+/// disconnect ...) mark the client for the next [`Driver::run_once`],
+/// which brings its registration and timer up to date before waiting.
+///
 /// ```no_run
 /// use adapter_mio::{Driver, MqttClient};
-/// use adapter_std::ClientOptions;
+/// use mqtt_client::ClientOptions;
 ///
 /// let mut driver = Driver::new().unwrap();
 /// for i in 0..1000 {
@@ -50,6 +56,8 @@ pub struct Driver {
     free: Vec<usize>,
     timers: Timers,
     backlog: VecDeque<usize>,
+    /// Clients whose commands may have changed their socket or deadline.
+    dirty: Arc<Mutex<Vec<usize>>>,
     live: usize,
 }
 
@@ -71,6 +79,7 @@ impl Driver {
             free: Vec::new(),
             timers: Timers::default(),
             backlog: VecDeque::new(),
+            dirty: Arc::new(Mutex::new(Vec::new())),
             live: 0,
         })
     }
@@ -78,22 +87,25 @@ impl Driver {
     /// Adds a client (connected, connecting, or to be connected later with
     /// `connect_async`); its socket and timers are managed from now on.
     pub fn add(&mut self, client: MqttClient) -> ClientId {
-        let slot = Slot {
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        client.link_driver(Some(DriverLink {
+            index,
+            dirty: self.dirty.clone(),
+        }));
+        // A socket opened before the client came here has no event yet.
+        if let Some(fd) = client.socket() {
+            self.register(fd, index);
+        }
+        // Events from before belong to no registration of ours.
+        let _ = client.take_socket_events();
+        self.slots[index] = Some(Slot {
             client: Box::new(client),
-            fd: None,
             deadline: None,
             backlog: false,
-        };
-        let index = match self.free.pop() {
-            Some(i) => {
-                self.slots[i] = Some(slot);
-                i
-            }
-            None => {
-                self.slots.push(Some(slot));
-                self.slots.len() - 1
-            }
-        };
+        });
         self.live += 1;
         self.sync(index);
         ClientId(index)
@@ -101,23 +113,26 @@ impl Driver {
 
     /// Removes a client and gives it back (its socket stays open).
     pub fn remove(&mut self, id: ClientId) -> Option<MqttClient> {
+        self.sync(id.0);
         let slot = self.slots.get_mut(id.0)?.take()?;
-        if let Some(fd) = slot.fd {
+        if let Some(fd) = slot.client.socket() {
             let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
         }
+        slot.client.link_driver(None);
         self.free.push(id.0);
         self.live -= 1;
         Some(*slot.client)
     }
 
-    /// The client `id`. Commands on it (publish, subscribe ...) take effect
-    /// at once; call [`Driver::touch`] afterwards if its socket or deadline
-    /// may have changed (connect, disconnect), or let the next `run_once` see it.
+    /// The client `id`. Commands on it (publish, subscribe, connect,
+    /// disconnect ...) take effect at once; the next [`Driver::run_once`]
+    /// takes up the socket and deadline changes they made.
     pub fn client(&self, id: ClientId) -> Option<&MqttClient> {
         self.slots.get(id.0)?.as_ref().map(|s| &*s.client)
     }
 
-    /// Re-reads a client's socket and deadline after commands on it.
+    /// Brings a client's socket registration and deadline up to date now
+    /// (`run_once` does it for every client a command changed).
     pub fn touch(&mut self, id: ClientId) {
         self.sync(id.0);
     }
@@ -142,9 +157,10 @@ impl Driver {
     }
 
     /// Waits for socket readiness or the next deadline (at most `timeout`)
-    /// and serves every client that is ready. Returns how many client
-    /// activations it performed.
+    /// and serves every client that is ready or was changed by a command.
+    /// Returns how many client activations it performed.
     pub fn run_once(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        let mut served = self.sync_dirty();
         let now = Instant::now();
         let mut wait = match self.timers.next() {
             Some(at) => Some(at.saturating_duration_since(now)),
@@ -161,7 +177,6 @@ impl Driver {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-        let mut served = 0;
         let ready: Vec<(usize, bool, bool)> = self
             .events
             .iter()
@@ -214,6 +229,8 @@ impl Driver {
             }
             self.sync(index);
         }
+        // Commands from callbacks run above changed these.
+        self.sync_dirty();
         if self.timers.len() > 4 * self.live + 64 {
             let slots = &self.slots;
             self.timers.compact(|at, i| {
@@ -243,12 +260,22 @@ impl Driver {
         Ok(true)
     }
 
+    /// Syncs the clients commands changed; how many.
+    fn sync_dirty(&mut self) -> usize {
+        let dirty = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|e| e.into_inner()));
+        let n = dirty.len();
+        for index in dirty {
+            self.sync(index);
+        }
+        n
+    }
+
     fn read(&mut self, index: usize) {
         let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
             return;
         };
         if slot.client.socket().is_some() {
-            if let Ok(true) = slot.client.loop_read() {
+            if let Ok(true) = slot.client.loop_read_budget(crate::DEFAULT_READ_BUDGET) {
                 if !slot.backlog {
                     slot.backlog = true;
                     self.backlog.push_back(index);
@@ -258,36 +285,39 @@ impl Driver {
         self.sync(index);
     }
 
+    fn register(&self, fd: i32, index: usize) {
+        // Edge-triggered: readiness is reported on changes, so both
+        // interests stay registered for the socket's whole life.
+        if let Err(e) = self.poll.registry().register(
+            &mut SourceFd(&fd),
+            Token(index),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log::error!("cannot register a client's socket: {e}");
+        }
+    }
+
     /// Brings registration and timer of one client in line with its state.
     fn sync(&mut self, index: usize) {
         let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
             return;
         };
-        // The socket events tell what changed; the fd itself is the truth.
-        let _events: Vec<SocketEvent> = slot.client.take_socket_events();
-        let fd = slot.client.socket();
-        if fd != slot.fd {
-            if let Some(old) = slot.fd.take() {
-                let _ = self.poll.registry().deregister(&mut SourceFd(&old));
-            }
-            if let Some(new) = fd {
-                // Edge-triggered: readiness is reported on changes, so both
-                // interests stay registered for the socket's whole life.
-                if self
-                    .poll
-                    .registry()
-                    .register(
-                        &mut SourceFd(&new),
-                        Token(index),
-                        Interest::READABLE | Interest::WRITABLE,
-                    )
-                    .is_ok()
-                {
-                    slot.fd = Some(new);
+        // A closed socket's descriptor is still open while its event is
+        // handled here, so deregistering it cannot touch another client's.
+        let events = slot.client.take_socket_events();
+        let deadline = slot.client.next_deadline();
+        for event in events {
+            match event {
+                SocketEvent::Opened(fd) => self.register(fd, index),
+                SocketEvent::Closed(fd) => {
+                    let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
                 }
+                SocketEvent::WantWrite(_) | SocketEvent::WriteDone(_) => {}
             }
         }
-        let deadline = slot.client.next_deadline();
+        let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
+            return;
+        };
         if deadline != slot.deadline {
             slot.deadline = deadline;
             if let Some(at) = deadline {

@@ -1,11 +1,11 @@
-//! MQTT in any event loop, on the Sans-IO engine of `mqtt-session`.
+//! MQTT in any event loop, on the I/O-free client core of `mqtt-client`.
 //!
 //! - [`MqttClient`]: Paho's external-loop contract, `socket()`,
 //!   `want_write()`, `loop_read()`, `loop_write()`, `loop_misc()`, plus
 //!   `next_deadline()` so a loop sleeps exactly as long as needed, and socket
 //!   events for loops that register write interest only while there is data.
-//!   Commands and callbacks are those of adapter-std's blocking client
-//!   (the same [`adapter_std::Callbacks`] dispatch them).
+//!   Commands and callbacks are the same as the blocking client's
+//!   (`mqtt_client`'s shared setters and commands generate both).
 //! - [`Driver`]: thousands of clients on one thread and one `mio::Poll`, with
 //!   one timer heap and fair reading.
 

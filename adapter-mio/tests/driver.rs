@@ -1,9 +1,9 @@
 //! Many clients on one thread through the Driver, against a real Mosquitto.
 
 use adapter_mio::{Driver, MqttClient};
-use adapter_std::testing::Broker;
-use adapter_std::ClientOptions;
+use mqtt_client::ClientOptions;
 use mqtt_proto::QoS;
+use mqtt_testing::Broker;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

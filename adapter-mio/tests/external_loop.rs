@@ -2,11 +2,11 @@
 //! mio loop, against a real Mosquitto.
 
 use adapter_mio::{MqttClient, SocketEvent};
-use adapter_std::testing::{Broker, NumberedMessages};
-use adapter_std::ClientOptions;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+use mqtt_client::ClientOptions;
 use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_testing::{Broker, NumberedMessages};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -215,18 +215,21 @@ fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop
                 .reconnect_delay(Duration::from_millis(50), Duration::from_millis(500))
         };
         let received = NumberedMessages::new();
-        let sub = adapter_std::Client::new(options("mio-crash-sub")).unwrap();
         let r = received.clone();
-        sub.on_message(move |_, m| r.arrived(m.payload()));
         let (subscribed_tx, subscribed) = std::sync::mpsc::channel();
-        sub.on_subscribe(move |_, _, _, _| {
-            let _ = subscribed_tx.send(());
+        let sub_options = options("mio-crash-sub");
+        let sub = Background::start(move || {
+            let sub = MqttClient::new(sub_options).unwrap();
+            sub.on_message(move |_, m| r.arrived(m.payload()));
+            sub.on_subscribe(move |_, _, _, _| {
+                let _ = subscribed_tx.send(());
+            });
+            sub.on_connect(|c, _| {
+                c.subscribe("mio-crash/#", QoS::ExactlyOnce).unwrap();
+            });
+            sub.connect().unwrap();
+            sub
         });
-        sub.on_connect(|c, _| {
-            c.subscribe("mio-crash/#", QoS::ExactlyOnce).unwrap();
-        });
-        sub.connect().unwrap();
-        sub.loop_start().unwrap();
         subscribed.recv_timeout(Duration::from_secs(10)).unwrap();
 
         // Mosquitto takes 20 unfinished QoS 1/2 messages from a client; a
@@ -250,7 +253,17 @@ fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop
         run(&publisher, || before.iter().all(|h| h.is_published()));
         received.wait_for(100, Duration::from_secs(5));
         received.assert_complete(100, &format!("{version} before the crash"));
-        broker.wait_saved(&sub, "mio-crash-sync");
+        broker.wait_saved(
+            || sub.call(|c| c.session_snapshot().is_idle()),
+            || {
+                let handle = sub.call(|c| {
+                    c.publish("mio-crash-sync", Vec::new(), QoS::AtLeastOnce, false)
+                        .unwrap()
+                });
+                let outcome = handle.wait_for_publish(Some(Duration::from_secs(30)));
+                assert!(outcome.is_some_and(|o| o.is_delivered()));
+            },
+        );
 
         broker.pause();
         let in_flight = publish(100..600);
@@ -273,7 +286,60 @@ fn broker_killed_with_messages_in_flight_loses_nothing_through_the_external_loop
         received.wait_for(600, Duration::from_secs(60));
         received.assert_complete(600, &version.to_string());
         publisher.disconnect().unwrap();
-        let _ = sub.disconnect();
-        sub.loop_stop().unwrap();
+        sub.call(|c| c.disconnect().unwrap());
+    }
+}
+
+/// A closure run on the background client's thread.
+type Call = Box<dyn FnOnce(&MqttClient) + Send>;
+
+/// A client on a driver in its own thread, for a test's second party;
+/// [`Background::call`] runs a closure on it there.
+struct Background {
+    calls: std::sync::mpsc::Sender<Call>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(make: impl FnOnce() -> MqttClient + Send + 'static) -> Self {
+        let (calls, incoming) = std::sync::mpsc::channel::<Call>();
+        let thread = std::thread::spawn(move || {
+            let mut driver = adapter_mio::Driver::new().unwrap();
+            let id = driver.add(make());
+            loop {
+                loop {
+                    match incoming.try_recv() {
+                        Ok(call) => call(driver.client(id).unwrap()),
+                        Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                        Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+                    }
+                }
+                driver.run_once(Some(Duration::from_millis(5))).unwrap();
+            }
+        });
+        Self {
+            calls,
+            thread: Some(thread),
+        }
+    }
+
+    fn call<R: Send + 'static>(&self, f: impl FnOnce(&MqttClient) -> R + Send + 'static) -> R {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.calls
+            .send(Box::new(move |c| {
+                let _ = tx.send(f(c));
+            }))
+            .unwrap();
+        rx.recv_timeout(Duration::from_secs(30)).unwrap()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let (calls, _) = std::sync::mpsc::channel();
+        drop(std::mem::replace(&mut self.calls, calls));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }

@@ -2,10 +2,10 @@
 //! the blocking client's Sans-IO layers, against a real Mosquitto.
 
 use adapter_mio::{Driver, MqttClient};
-use adapter_std::layers::TlsOptions;
-use adapter_std::testing::{Broker, Listener};
-use adapter_std::ClientOptions;
+use mqtt_client::layers::TlsOptions;
+use mqtt_client::ClientOptions;
 use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_testing::{Broker, Listener};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

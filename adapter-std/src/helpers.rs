@@ -1,13 +1,13 @@
 //! One-shot helpers, as Paho's `publish.single` / `publish.multiple` and
 //! `subscribe.simple` / `subscribe.callback`: connect, do one thing, disconnect.
 
-use crate::callbacks::Message;
 use crate::client::Client;
-use crate::error::Error;
-use crate::options::ClientOptions;
 use bytes::Bytes;
+use mqtt_client::ClientOptions;
+use mqtt_client::Error;
+use mqtt_client::Message;
+use mqtt_client::OutboundMessage;
 use mqtt_proto::QoS;
-use mqtt_session::OutboundMessage;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -38,7 +38,7 @@ pub fn publish_multiple(
     options: ClientOptions,
     messages: impl IntoIterator<Item = OutboundMessage>,
 ) -> Result<(), Error> {
-    let timeout = options.connect_timeout.max(Duration::from_secs(10));
+    let timeout = options.connect_timeout_value().max(Duration::from_secs(10));
     let client = Client::new(options)?;
     client.connect()?;
     client.loop_start()?;

@@ -1,5 +1,6 @@
 //! A blocking MQTT client with everything Paho Python's `Client` offers,
-//! over `std::net`, driving the Sans-IO engine of `mqtt-session`.
+//! over non-blocking sockets polled by one thread at a time, driving the
+//! I/O-free [`mqtt_client::ClientCore`].
 //!
 //! - [`Client`]: connect / connect_async / reconnect / disconnect, publish
 //!   with a [`MessageHandle`] (`wait_for_publish`, `is_published`),
@@ -15,58 +16,78 @@
 //!   `subscribe_simple`, `subscribe_callback`.
 //! - Transports by URL scheme: `mqtt://` TCP, `mqtts://` TLS (rustls,
 //!   [`TlsOptions`]), `ws://` and `wss://` WebSocket (tungstenite,
-//!   [`WsOptions`]); the TLS and WebSocket code is Sans-IO, in [`layers`].
+//!   [`WsOptions`]); custom sockets through a [`Connector`].
 //!
-//! # Threads
+//! # Concurrency model
 //!
-//! Each connection has a reader thread that blocks in `read`, feeds the
-//! engine what arrived and writes its replies (acknowledgements) at once.
-//! Callbacks run one at a time, in order, with no lock held: under
-//! [`Client::loop_start`] on the reader thread that read their input (as
-//! Paho runs them on its one network thread), otherwise on the thread in
-//! `loop_forever` or `loop_once`. While a callback runs on a reader thread
-//! its connection is not read, as in Paho; a `wait_for_publish` inside it
-//! first hands the reading to a new thread, so it never waits for itself
-//! (a `connect` opens a new connection, with its own reader thread). Commands from any thread (or callback) update
-//! the engine and write what it produced directly, so a publish never
-//! waits for the loop. The loop thread keeps the timers (keep alive,
-//! retries) and reconnects.
+//! The shared state of a client, each piece with one lock or one owner:
+//!
+//! - **The state lock** (`Mutex<State>`): the [`mqtt_client::ClientCore`]
+//!   (engine, TLS / WebSocket layers, completions, the bytes and events it
+//!   produced), the *baton*, and the loop's registration. It is held for
+//!   bookkeeping only: never across a system call, a wait or a callback.
+//! - **The baton** (a field under that lock): which thread may touch the
+//!   socket, or none. Only its holder reads, writes and closes the socket
+//!   and sleeps in `poll`; the socket and the poll sit in a second mutex
+//!   that only the holder locks, so it is never contended.
+//! - **The callbacks** (`RwLock<Arc<Callbacks>>`), replaced copy-on-write.
+//!
+//! Who holds the baton:
+//!
+//! - the thread running a loop (`loop_start`'s thread, the caller of
+//!   `loop_forever` or `loop_once`), for as long as the loop runs. It
+//!   sleeps in `poll` on the socket and a waker, then reads, runs the
+//!   timers, writes what the core produced and runs the callbacks, one at
+//!   a time and in order, keeping the baton meanwhile;
+//! - with no loop running, a thread that waits for the network (`connect`
+//!   for its CONNACK, `wait_for_publish`) takes it and turns the network
+//!   itself, running the callbacks as `loop_once` would, until done;
+//! - with nobody holding it, a thread giving a command (publish,
+//!   subscribe, disconnect ...) takes it just to write what the command
+//!   produced, as Paho and libmosquitto write directly when no loop runs.
+//!
+//! A command on any other thread updates the core under the lock and
+//! returns; if the holder sleeps in `poll`, it wakes it (one waker write
+//! per sleep, however many commands come meanwhile). A command inside a
+//! callback leaves its bytes for the loop, which writes them, batched,
+//! when the callback returns. A wait inside a callback (`wait_for_publish`,
+//! `connect`) turns the network itself without running callbacks, so it
+//! never waits for itself.
+//!
+//! The invariants this gives:
+//!
+//! 1. One thread writes the socket at a time, and bytes leave the core
+//!    only to it: they reach the socket in the order the engine made them.
+//! 2. The socket closes only when the core says so: after the holder wrote
+//!    everything the engine produced before the end, a final DISCONNECT
+//!    included, or at once when the transport failed.
+//! 3. The holder never sleeps on pending work: it decides to sleep under
+//!    the lock, and a command that adds work afterwards wakes it; a wake-up
+//!    that comes before the sleep stays pending in the poll.
+//! 4. Every event reaches its callback as soon as the holder has it, never
+//!    when a timer happens to expire: the loop sleeps until input, a
+//!    wake-up or the core's next deadline, nothing else.
+//! 5. A waiting thread is woken when what it waits for may have changed: a
+//!    handle settled, an attempt decided, callbacks dispatched, the baton
+//!    let go.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod backoff;
-mod callbacks;
 mod client;
-mod error;
-mod event_loop;
-mod handle;
+mod connector;
 pub mod helpers;
-pub mod layers;
-mod options;
-mod reader;
-mod setters;
-#[cfg(feature = "testing")]
-pub mod testing;
-mod transport;
-mod url;
+mod loops;
+mod network;
 
-#[doc(hidden)]
-pub use log as __log;
-/// The codec crate, re-exported so users and macros name one version of it.
-pub use mqtt_proto;
-
-pub use backoff::Backoff;
-pub use callbacks::{Callbacks, ConnectInfo, Message, MessageCallback, PublishOutcome};
 pub use client::Client;
-pub use error::Error;
-pub use handle::{Completion, Completions, MessageHandle, PacketIdLookup, Settled};
-pub use layers::{LayeredConnector, TlsOptions, WsOptions};
-pub use options::{ClientOptions, Will};
-pub use transport::{Connector, Link, TcpConnector};
-pub use url::{BrokerUrl, Scheme};
+pub use connector::{Connector, Socket, TcpConnector};
 
-pub use mqtt_session::{
-    AckToken, CleanStart, Disconnection, MessageId, OutboundMessage, PublishFailure,
-    QueueFullPolicy, SessionLostPolicy, SessionState,
+/// The codec crate, re-exported so users name one version of it.
+pub use mqtt_client::mqtt_proto;
+pub use mqtt_client::{
+    layers, AckToken, Backoff, BrokerUrl, Callbacks, CleanStart, ClientOptions, ConnectInfo,
+    Disconnection, Error, Message, MessageCallback, MessageHandle, MessageId, OutboundMessage,
+    PublishFailure, PublishOutcome, QueueFullPolicy, Scheme, SessionLostPolicy, SessionState,
+    TlsOptions, Will, WsOptions,
 };

@@ -5,7 +5,7 @@
 //! tests (into `target/<profile>/examples/`) before running any test; a run
 //! limited with `--test examples` does not, hence the check for stale binaries.
 
-use adapter_std::testing::Broker;
+use mqtt_testing::Broker;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};

@@ -3,11 +3,11 @@
 //! delivers it once a sane broker is reachable again.
 
 mod common;
-use adapter_std::testing::Broker;
 use adapter_std::{Client, ClientOptions, Disconnection};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS, ReasonCode};
 use mqtt_session::ProtocolError;
+use mqtt_testing::Broker;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;

@@ -2,11 +2,11 @@
 //! expiry, topic aliases, request/response, subscription identifiers, no local.
 
 mod common;
-use adapter_std::testing::Broker;
 use adapter_std::{Client, OutboundMessage};
 use bytes::Bytes;
 use common::*;
 use mqtt_proto::*;
+use mqtt_testing::Broker;
 use std::sync::mpsc;
 use std::time::Duration;
 

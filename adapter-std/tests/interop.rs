@@ -2,9 +2,9 @@
 //! PyPI) publishes and we receive, and the reverse, through Mosquitto.
 
 mod common;
-use adapter_std::testing::Broker;
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_testing::Broker;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -2,10 +2,10 @@
 //! resubscription from on_connect.
 
 mod common;
-use adapter_std::testing::Broker;
 use adapter_std::{Client, ClientOptions, Disconnection, Error};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_testing::Broker;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};

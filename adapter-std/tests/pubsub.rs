@@ -2,10 +2,10 @@
 //! against a real Mosquitto, for MQTT 3.1.1 and 5.0.
 
 mod common;
-use adapter_std::testing::Broker;
 use adapter_std::{Client, PublishOutcome};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS, ReasonCode};
+use mqtt_testing::Broker;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -2,10 +2,10 @@
 //! thousands of messages in flight, against a real Mosquitto.
 
 mod common;
-use adapter_std::testing::{Broker, NumberedMessages};
 use adapter_std::{Client, Disconnection, Error, Will};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS, ReasonCode};
+use mqtt_testing::{Broker, NumberedMessages};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -187,7 +187,7 @@ fn broker_crash_with_thousands_in_flight_loses_nothing() {
         }
         received.wait_for(200, WAIT);
         received.assert_complete(200, &format!("{version} before the crash"));
-        broker.wait_saved(&sub, "crash-sync");
+        wait_saved(&broker, &sub, "crash-sync");
 
         broker.pause();
         let in_flight = publish(200..2200);

@@ -4,10 +4,10 @@
 
 mod common;
 use adapter_std::layers::{TlsErrorKind, TlsOptions};
-use adapter_std::testing::{Broker, Listener, TestCerts};
 use adapter_std::{Client, ClientOptions, Error, Message};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_testing::{Broker, Listener, TestCerts};
 use std::net::TcpListener;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};

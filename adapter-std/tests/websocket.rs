@@ -4,10 +4,10 @@
 
 mod common;
 use adapter_std::layers::{TlsOptions, WsErrorKind, WsOptions};
-use adapter_std::testing::{Broker, Listener};
 use adapter_std::{Client, ClientOptions, Error, Message};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_testing::{Broker, Listener};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};

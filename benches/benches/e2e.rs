@@ -51,10 +51,10 @@
 
 mod support;
 
-use adapter_std::testing::{Broker, Listener};
 use adapter_std::{Client, ClientOptions, TlsOptions, WsOptions};
 use bytes::Bytes;
 use mqtt_proto::QoS;
+use mqtt_testing::{Broker, Listener};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use support::{env_usize, Workload};

@@ -460,7 +460,7 @@ fn print_memory(ours: &Memory, theirs: &Memory) {
         size_of::<mqtt_proto::ConnectProperties>(),
         size_of::<mqtt_session::SessionState>(),
         size_of::<mqtt_session::Event>(),
-        size_of::<adapter_std::Callbacks<MqttClient>>(),
+        size_of::<mqtt_client::Callbacks<MqttClient>>(),
         size_of::<ClientOptions>(),
     );
 }
@@ -555,7 +555,7 @@ fn ours_mio(port: u16, w: Workload) -> RunResult {
     result
 }
 
-fn throughput(broker: &adapter_std::testing::Broker, messages: usize, runs: usize) {
+fn throughput(broker: &mqtt_testing::Broker, messages: usize, runs: usize) {
     let port = broker.port();
     println!(
         "\n## One client pair: {messages} messages of {} bytes, window {}, MQTT 3.1.1, median of {runs}\n",

@@ -103,6 +103,13 @@ impl Session {
         !self.tx.is_empty()
     }
 
+    /// How many bytes [`Session::poll_transmit`] would return now: an
+    /// adapter that counts the bytes it took can tell when the packet just
+    /// queued will have left (for QoS 0 completions).
+    pub fn transmit_len(&self) -> usize {
+        self.tx.len()
+    }
+
     /// Frees the transmit, receive and event buffers that hold nothing.
     ///
     /// An emptied buffer keeps its allocation (the transmit buffer its

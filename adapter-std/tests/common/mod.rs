@@ -1,9 +1,9 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
-use adapter_std::testing::Broker;
 use adapter_std::{Client, ClientOptions, Message};
 use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_testing::Broker;
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
@@ -61,4 +61,22 @@ pub fn connected(broker: &Broker, id: &str, version: ProtocolVersion) -> Client 
 pub fn stop(client: &Client) {
     let _ = client.disconnect();
     client.loop_stop().unwrap();
+}
+
+/// [`Broker::wait_saved`] for `client`: idle session, then QoS 1 round
+/// trips on `topic` through its connection.
+pub fn wait_saved(broker: &Broker, client: &Client, topic: &str) {
+    broker.wait_saved(
+        || client.session_snapshot().is_idle(),
+        || {
+            let outcome = client
+                .publish(topic, Vec::new(), QoS::AtLeastOnce, false)
+                .expect("publish a round trip")
+                .wait_for_publish(Some(Duration::from_secs(30)));
+            assert!(
+                outcome.as_ref().is_some_and(|o| o.is_delivered()),
+                "round trip to the broker failed: {outcome:?}"
+            );
+        },
+    );
 }

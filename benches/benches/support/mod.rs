@@ -7,10 +7,10 @@
 
 #![allow(dead_code)]
 
-use adapter_std::testing::Broker;
 use adapter_std::{Client, ClientOptions};
 use bytes::Bytes;
 use mqtt_proto::QoS;
+use mqtt_testing::Broker;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -40,8 +40,8 @@ pub fn broker() -> Broker {
         .line("max_queued_messages 1000000")
         .line("set_tcp_nodelay true")
         // The e2e bench's TLS and WebSocket runs.
-        .listener(adapter_std::testing::Listener::Tls)
-        .listener(adapter_std::testing::Listener::WebSocket)
+        .listener(mqtt_testing::Listener::Tls)
+        .listener(mqtt_testing::Listener::WebSocket)
         .start()
 }
 

@@ -1,6 +1,7 @@
 //! The callbacks of Paho's client, with 5.0 data, and what they receive.
 
 use crate::error::Error;
+use crate::event::ClientEvent;
 use mqtt_proto::{
     AckProperties, AuthProperties, ConnAckProperties, PacketId, Publish, PublishProperties, QoS,
     ReasonCode, TopicRouter,
@@ -118,9 +119,9 @@ type AckCallback<C> = Arc<dyn Fn(&C, PacketId, &[ReasonCode], &AckProperties) + 
 type AuthCallback<C> = Arc<dyn Fn(&C, ReasonCode, &AuthProperties) + Send + Sync>;
 type LogCallback<C> = Arc<dyn Fn(&C, log::Level, &str) + Send + Sync>;
 
-/// Paho's callback slots for a client of type `C`, and how engine events
-/// reach them. Shared by this crate's [`Client`](crate::Client) and other adapters
-/// (adapter-mio), so every adapter calls callbacks with the same meaning.
+/// Paho's callback slots for a client of type `C`, and how a client's
+/// events reach them. Every adapter keeps one, so every adapter calls
+/// callbacks with the same meaning.
 ///
 /// Cloning is cheap (`Arc`s): adapters clone the set before running
 /// callbacks, so a callback may replace callbacks without deadlocking.
@@ -192,13 +193,24 @@ impl<C> Callbacks<C> {
 
     /// Runs the callbacks for `events`, in order. Call with no lock held:
     /// callbacks may call back into the client.
-    pub fn dispatch(&self, client: &C, events: Vec<Event>) {
+    pub fn dispatch(&self, client: &C, events: impl IntoIterator<Item = ClientEvent>) {
         for e in events {
             self.dispatch_one(client, e);
         }
     }
 
-    fn dispatch_one(&self, client: &C, event: Event) {
+    /// Runs the callback for one event.
+    pub fn dispatch_one(&self, client: &C, event: ClientEvent) {
+        let event = match event {
+            ClientEvent::Engine(event) => event,
+            ClientEvent::ConnectFailed(e) => {
+                self.log(client, log::Level::Warn, &format!("connect failed: {e}"));
+                if let Some(cb) = &self.on_connect_fail {
+                    cb(client, &e);
+                }
+                return;
+            }
+        };
         match event {
             Event::Connected {
                 session_present,

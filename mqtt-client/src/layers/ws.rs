@@ -29,8 +29,8 @@ const MAX_MQTT_PACKET: usize = 268_435_455 + 5;
 /// `ws_set_options(path, headers)`).
 ///
 /// ```
-/// use adapter_std::layers::WsOptions;
-/// use adapter_std::ClientOptions;
+/// use mqtt_client::layers::WsOptions;
+/// use mqtt_client::ClientOptions;
 ///
 /// let options = ClientOptions::new("broker.example", 8080).websocket(
 ///     WsOptions::new().path("/ws").header("Authorization", "Bearer abc"),

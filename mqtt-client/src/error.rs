@@ -1,5 +1,12 @@
-//! Errors of the blocking client.
+//! Errors of a client, whatever adapter drives it.
+//!
+//! Who caused them: the caller ([`Error::Session`] refusals, invalid
+//! topics, strings and URLs, a loop already running), the network or the
+//! broker ([`Error::Io`], [`Error::Tls`], [`Error::WebSocket`],
+//! [`Error::Refused`], [`Error::ConnectionLost`], [`Error::Timeout`]).
+//! Errors about a connection name its endpoint (`host:port`).
 
+use crate::layers::{LayerError, TlsError, WsError};
 use mqtt_proto::{ConnAckProperties, ReasonCode, TopicError};
 use std::io;
 use std::sync::Arc;
@@ -17,16 +24,17 @@ pub enum Error {
     /// A string field is not a valid MQTT string.
     #[error("invalid string: {0}")]
     String(#[from] mqtt_proto::StringError),
-    /// The transport could not be opened or failed.
+    /// The transport could not be opened or failed; the message names the
+    /// endpoint (`host:port: Connection refused`).
     #[error("transport: {0}")]
     Io(Arc<io::Error>),
     /// TLS failed: an untrusted, expired or wrong-name certificate, a
     /// missing client certificate, unreadable CA or key files ...
     #[error("{0}")]
-    Tls(crate::layers::TlsError),
+    Tls(TlsError),
     /// The WebSocket upgrade was refused or the WebSocket protocol broken.
     #[error("{0}")]
-    WebSocket(crate::layers::WsError),
+    WebSocket(WsError),
     /// The server refused the connection.
     #[error("connection refused: {reason}")]
     Refused {
@@ -52,18 +60,57 @@ pub enum Error {
     NotConnected,
 }
 
+impl Error {
+    /// An I/O error of the connection to `endpoint`, naming it.
+    pub fn io_at(endpoint: &str, e: io::Error) -> Self {
+        let typed = Self::from(e);
+        match typed {
+            Self::Io(e) => Self::Io(Arc::new(io::Error::new(
+                e.kind(),
+                format!("{endpoint}: {e}"),
+            ))),
+            other => other,
+        }
+    }
+}
+
 impl From<io::Error> for Error {
     /// TLS and WebSocket errors travel inside `io::Error` through the
-    /// transport seam; they come out as their own variants.
+    /// layers; they come out as their own variants.
     fn from(e: io::Error) -> Self {
         if let Some(inner) = e.get_ref() {
-            if let Some(tls) = inner.downcast_ref::<crate::layers::TlsError>() {
+            if let Some(tls) = inner.downcast_ref::<TlsError>() {
                 return Self::Tls(tls.clone());
             }
-            if let Some(ws) = inner.downcast_ref::<crate::layers::WsError>() {
+            if let Some(ws) = inner.downcast_ref::<WsError>() {
                 return Self::WebSocket(ws.clone());
             }
         }
         Self::Io(Arc::new(e))
+    }
+}
+
+impl From<LayerError> for Error {
+    fn from(e: LayerError) -> Self {
+        match e {
+            LayerError::Tls(e) => Self::Tls(e),
+            LayerError::WebSocket(e) => Self::WebSocket(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_name_the_endpoint_and_keep_their_kind() {
+        let e = Error::io_at(
+            "127.0.0.1:1",
+            io::Error::new(io::ErrorKind::ConnectionRefused, "Connection refused"),
+        );
+        let Error::Io(io) = &e else { panic!("{e:?}") };
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(e.to_string(), "transport: 127.0.0.1:1: Connection refused");
     }
 }

@@ -20,8 +20,8 @@ use std::sync::Arc;
 /// root certificates and the host name the client connects to.
 ///
 /// ```no_run
-/// use adapter_std::layers::TlsOptions;
-/// use adapter_std::ClientOptions;
+/// use mqtt_client::layers::TlsOptions;
+/// use mqtt_client::ClientOptions;
 ///
 /// let options = ClientOptions::new("broker.example", 8883).tls(
 ///     TlsOptions::new()
@@ -567,10 +567,10 @@ impl StreamLayer for TlsLayer {
     }
 }
 
-#[cfg(all(test, feature = "testing"))]
+#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::TestCerts;
+    use mqtt_testing::TestCerts;
     use rustls::ServerConnection;
 
     struct Pki {

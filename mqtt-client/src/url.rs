@@ -48,7 +48,7 @@ impl BrokerUrl {
     /// Parses `scheme://[user[:password]@]host[:port][/path]`.
     ///
     /// ```
-    /// use adapter_std::{BrokerUrl, Scheme};
+    /// use mqtt_client::{BrokerUrl, Scheme};
     /// let u = BrokerUrl::parse("mqtt://alice:s%40cret@broker.local:1884").unwrap();
     /// assert_eq!((u.scheme, u.host.as_str(), u.port), (Scheme::Mqtt, "broker.local", 1884));
     /// assert_eq!(u.password.as_deref(), Some("s@cret"));

@@ -4,9 +4,9 @@
 //! A layer takes *wire* bytes (what travels below it, towards the socket)
 //! and gives *plaintext* (what travels above it, towards the MQTT engine),
 //! and the reverse. The caller owns the socket and decides when to read and
-//! write, so the same layers serve the blocking client of this crate (see
-//! [`LayeredConnector`]) and an event-loop adapter driving non-blocking
-//! sockets. Layers compose in a [`Stack`]: `wss://` is TLS below WebSocket.
+//! write, so the same layers serve every adapter: [`crate::ClientCore`]
+//! keeps a [`Stack`] per connection, built by a [`LayerSetup`]. Layers
+//! compose in a [`Stack`]: `wss://` is TLS below WebSocket.
 //!
 //! ```text
 //!   socket ──read_wire──▶ TLS ──▶ WebSocket ──take_plaintext──▶ engine
@@ -31,11 +31,11 @@
 
 use std::io;
 
-mod blocking;
+mod setup;
 mod tls;
 mod ws;
 
-pub use blocking::LayeredConnector;
+pub use setup::{LayerError, LayerSetup};
 pub use tls::{TlsError, TlsErrorKind, TlsLayer, TlsOptions};
 pub use ws::{WsError, WsErrorKind, WsLayer, WsOptions};
 
@@ -269,8 +269,8 @@ impl StreamLayer for Stack {
 }
 
 /// An `io::Error` carrying a layer's typed error, so that it survives the
-/// `io::Result` of [`crate::Connector`] and becomes a precise
-/// [`crate::Error`] variant.
+/// `io::Result` of [`StreamLayer`] and becomes a precise [`crate::Error`]
+/// variant.
 pub(crate) fn io_error<E>(kind: io::ErrorKind, error: E) -> io::Error
 where
     E: std::error::Error + Send + Sync + 'static,

@@ -1,8 +1,7 @@
 //! Client options: Paho's constructor arguments and setters, as a builder.
 
 use crate::error::Error;
-use crate::layers::{LayeredConnector, TlsOptions, WsOptions};
-use crate::transport::{Connector, TcpConnector};
+use crate::layers::{LayerSetup, TlsOptions, WsOptions};
 use crate::url::{BrokerUrl, Scheme};
 use bytes::Bytes;
 use core::time::Duration;
@@ -11,7 +10,6 @@ use mqtt_proto::{
 };
 use mqtt_session::{CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 /// A will message: published by the broker if the connection ends without DISCONNECT.
 #[derive(Debug, Clone)]
@@ -57,7 +55,7 @@ impl Will {
 /// Everything that configures a [`crate::Client`].
 ///
 /// ```
-/// use adapter_std::{ClientOptions, Will};
+/// use mqtt_client::{ClientOptions, Will};
 /// use mqtt_proto::{ProtocolVersion, QoS};
 /// use std::time::Duration;
 ///
@@ -99,7 +97,6 @@ pub struct ClientOptions {
     pub(crate) reconnect_max: Duration,
     pub(crate) tcp_nodelay: bool,
     pub(crate) bind_address: Option<SocketAddr>,
-    pub(crate) connector: Option<Arc<dyn Connector>>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -150,7 +147,6 @@ impl ClientOptions {
             reconnect_max: Duration::from_secs(120),
             tcp_nodelay: true,
             bind_address: None,
-            connector: None,
         }
     }
 
@@ -372,20 +368,36 @@ impl ClientOptions {
         &self.websocket
     }
 
-    /// A custom transport (an in-process pipe, a proxy ...), used whatever the scheme.
-    pub fn connector(mut self, connector: Arc<dyn Connector>) -> Self {
-        self.connector = Some(connector);
-        self
+    /// The layers each connection needs for the scheme (TLS for `mqtts`,
+    /// WebSocket for `ws`, both for `wss`), `None` for plain TCP. Reads
+    /// the certificate files now.
+    pub fn layer_setup(&self) -> Result<Option<LayerSetup>, Error> {
+        let (tls, ws) = match self.scheme {
+            Scheme::Mqtt => return Ok(None),
+            Scheme::Mqtts => (Some(&self.tls), None),
+            Scheme::Ws => (None, Some(&self.websocket)),
+            Scheme::Wss => (Some(&self.tls), Some(&self.websocket)),
+        };
+        Ok(Some(LayerSetup::new(&self.host, self.port, tls, ws)?))
     }
 
-    pub(crate) fn resolved_connector(&self) -> Result<Arc<dyn Connector>, Error> {
-        if let Some(c) = &self.connector {
-            return Ok(c.clone());
+    /// `host:port`, as errors and logs name the broker.
+    pub fn endpoint(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
         }
-        match self.scheme {
-            Scheme::Mqtt => Ok(Arc::new(TcpConnector::new(self))),
-            Scheme::Mqtts | Scheme::Ws | Scheme::Wss => Ok(Arc::new(LayeredConnector::new(self)?)),
-        }
+    }
+
+    /// How long opening the transport plus waiting for CONNACK may take.
+    pub fn connect_timeout_value(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The local address sockets are bound to before connecting, if any.
+    pub fn bind_address_value(&self) -> Option<SocketAddr> {
+        self.bind_address
     }
 
     /// Reconnect delay bounds (min, max).

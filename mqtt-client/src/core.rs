@@ -1,0 +1,679 @@
+//! The I/O-free client: the engine, the layers and the completions of one
+//! client, turning bytes and time in into bytes to write, events for the
+//! callbacks and the next deadline. Adapters own the sockets, the threads
+//! and the clock; everything they would otherwise each decide is here.
+
+use crate::callbacks::ConnectInfo;
+use crate::error::Error;
+use crate::event::ClientEvent;
+use crate::handle::{Completion, Completions, Settled};
+use crate::layers::LayerSetup;
+use crate::link::{Closing, Link};
+use crate::options::ClientOptions;
+use crate::reconnect::Reconnect;
+use bytes::Bytes;
+use core::time::Duration;
+use mqtt_proto::{
+    AuthProperties, Disconnect, DisconnectProperties, PacketId, QoS, ReasonCode,
+    SubscribeProperties, Subscription, TopicFilter, UnsubscribeProperties,
+};
+use mqtt_session::{
+    AckToken, Disconnection, Event, MessageId, OutboundMessage, Session, SessionState,
+};
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How long a connection the engine ended may take to write its last bytes
+/// (a DISCONNECT) before the transport is closed anyway.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// The outcome of one connection attempt, for a `connect` that waits on it.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    /// The attempt's number ([`ClientCore::transport_opened`] and
+    /// [`ClientCore::open_failed`] return it).
+    pub attempt: u64,
+    /// CONNACK accepted it, or why not.
+    pub result: Result<ConnectInfo, Error>,
+    /// How many events had been queued for the callbacks when it was
+    /// decided: once that many were dispatched, on_connect has run.
+    pub events_before: u64,
+}
+
+/// One client's engine, layers, completions and connection policy, with no
+/// socket, thread or clock.
+///
+/// The drive contract, as `mqtt-session`'s with transports added:
+///
+/// - the adapter opens a transport when [`ClientCore::wants_open`] says so
+///   (or the application connects) and reports it with
+///   [`ClientCore::transport_opened`], or [`ClientCore::open_failed`];
+/// - it hands every read to [`ClientCore::handle_read`] (the end of the
+///   stream to [`ClientCore::handle_read_eof`], a failure to
+///   [`ClientCore::handle_transport_error`]) and calls
+///   [`ClientCore::handle_timeout`] at [`ClientCore::poll_timeout`];
+/// - after every call it writes what [`ClientCore::take_transmit`] gives,
+///   in order, reporting each write with [`ClientCore::transmitted`]; when
+///   [`ClientCore::closing`] says so it closes the transport (after those
+///   writes, or at once) and reports [`ClientCore::transport_closed`];
+/// - it delivers [`ClientCore::take_settled`] (message handles) and runs
+///   the callbacks for [`ClientCore::poll_event`], with no lock held.
+pub struct ClientCore {
+    session: Session,
+    layers: Option<Box<LayerSetup>>,
+    /// `host:port`, for errors and logs.
+    endpoint: Box<str>,
+    link: Option<Box<Link>>,
+    reconnect: Reconnect,
+    completions: Completions,
+    settled: Vec<Settled>,
+    events: VecDeque<ClientEvent>,
+    /// Events ever queued for the callbacks.
+    events_queued: u64,
+    attempts: u64,
+    outcome: Option<AttemptOutcome>,
+    /// Whether completions of outbound messages reach the callbacks (an
+    /// on_publish is set); otherwise they only settle handles.
+    report_published: bool,
+    /// Scratch for plaintext read through the layers.
+    plain: Vec<u8>,
+    /// Scratch for QoS 0 completions.
+    done: Vec<Event>,
+}
+
+impl std::fmt::Debug for ClientCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCore")
+            .field("endpoint", &self.endpoint)
+            .field("connected", &self.session.is_connected())
+            .field("transport", &self.link.is_some())
+            .field("wanted", &self.reconnect.wanted)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCore {
+    /// A core for `options`, with a fresh session or one restored from
+    /// `state`. Reads the TLS files now, so that their errors come here.
+    pub fn new(options: &ClientOptions, state: Option<SessionState>) -> Result<Self, Error> {
+        let config = options.session_config()?;
+        let (min, max) = options.reconnect_delays();
+        Ok(Self {
+            session: match state {
+                Some(state) => Session::with_state(config, state),
+                None => Session::new(config),
+            },
+            layers: options.layer_setup()?.map(Box::new),
+            endpoint: options.endpoint().into(),
+            link: None,
+            reconnect: Reconnect::new(min, max, true),
+            completions: Completions::default(),
+            settled: Vec::new(),
+            events: VecDeque::new(),
+            events_queued: 0,
+            attempts: 0,
+            outcome: None,
+            report_published: false,
+            plain: Vec::new(),
+            done: Vec::new(),
+        })
+    }
+
+    // ---- getters ----
+
+    /// The engine.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// `host:port` of the broker.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Whether a CONNACK accepted the current connection.
+    pub fn is_connected(&self) -> bool {
+        self.session.is_connected()
+    }
+
+    /// Whether a transport is open (or being closed).
+    pub fn has_transport(&self) -> bool {
+        self.link.is_some()
+    }
+
+    /// Whether a CONNACK ever accepted a connection of this client.
+    pub fn ever_connected(&self) -> bool {
+        self.reconnect.ever_connected
+    }
+
+    /// Whether a connection is wanted (connect was called, disconnect was not).
+    pub fn is_wanted(&self) -> bool {
+        self.reconnect.wanted
+    }
+
+    /// The client identifier in use (configured, or assigned by the broker).
+    pub fn client_id(&self) -> String {
+        self.session
+            .state()
+            .assigned_client_id
+            .as_ref()
+            .unwrap_or(&self.session.config().connect.client_id)
+            .to_string()
+    }
+
+    /// The packet identifier message `id` is in flight with.
+    pub fn packet_id_of(&self, id: MessageId) -> Option<PacketId> {
+        self.session.packet_id_of(id)
+    }
+
+    /// A copy of the session state, to resume it later or elsewhere.
+    pub fn session_snapshot(&self) -> SessionState {
+        self.session.snapshot()
+    }
+
+    /// The latest connection attempt's outcome, once decided.
+    pub fn outcome(&self) -> Option<&AttemptOutcome> {
+        self.outcome.as_ref()
+    }
+
+    /// The number of the latest connection attempt (0 before any).
+    pub fn attempts(&self) -> u64 {
+        self.attempts
+    }
+
+    /// Events ever queued for the callbacks.
+    pub fn events_queued(&self) -> u64 {
+        self.events_queued
+    }
+
+    // ---- settings ----
+
+    /// Whether completions of outbound messages are queued for the
+    /// callbacks (set it when on_publish is set or removed); handles are
+    /// settled either way.
+    pub fn report_published(&mut self, report: bool) {
+        self.report_published = report;
+    }
+
+    /// Whether a failure to open the very first connection is retried
+    /// (Paho's `retry_first_connection`).
+    pub fn retry_first_connection(&mut self, retry: bool) {
+        self.reconnect.retry_first = retry;
+    }
+
+    // ---- connection lifecycle ----
+
+    /// The application wants a connection now (`connect_async`): the
+    /// adapter opens one when [`ClientCore::wants_open`] says so.
+    pub fn request_connection(&mut self, now: Instant) {
+        self.reconnect.request(now);
+    }
+
+    /// The application opens a transport itself now (a blocking
+    /// `connect`): a connection is wanted, and no other should be opened
+    /// meanwhile.
+    pub fn begin_connect(&mut self) {
+        self.reconnect.wanted = true;
+        self.reconnect.at = None;
+    }
+
+    /// Whether the adapter should open a transport now: one is wanted, none
+    /// is open, and the reconnect delay has passed.
+    pub fn wants_open(&self, now: Instant) -> bool {
+        self.link.is_none() && self.reconnect.due(now)
+    }
+
+    /// A transport to the broker is open: builds its layers and queues
+    /// CONNECT (after the layers' handshakes). Returns the attempt number.
+    pub fn transport_opened(&mut self, now: Instant) -> Result<u64, Error> {
+        if self.link.is_some() {
+            return Err(Error::Session(mqtt_session::Error::AlreadyConnected));
+        }
+        self.reconnect.wanted = true;
+        self.reconnect.at = None;
+        self.attempts += 1;
+        let stack = match &self.layers {
+            Some(setup) => Some(setup.stack()?),
+            None => None,
+        };
+        self.session.connect(now)?;
+        self.link = Some(Box::new(Link::new(stack)));
+        self.absorb(now);
+        Ok(self.attempts)
+    }
+
+    /// A transport could not be opened: the next try is scheduled (or the
+    /// wish dropped, if the very first connection is not retried), and
+    /// on_connect_fail hears of it if `report` (a loop's attempt; a
+    /// blocking `connect` returns the error instead, as Paho's does).
+    /// Returns the attempt number.
+    pub fn open_failed(&mut self, now: Instant, error: Error, report: bool) -> u64 {
+        self.attempts += 1;
+        self.reconnect.lost(now, true);
+        if report {
+            self.decide(Err(error.clone()), self.events_queued + 1);
+            self.push(ClientEvent::ConnectFailed(error));
+        } else {
+            self.decide(Err(error), self.events_queued);
+        }
+        self.attempts
+    }
+
+    /// Bytes read from the transport.
+    pub fn handle_read(&mut self, now: Instant, wire: &[u8]) {
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        if link.close_now {
+            return;
+        }
+        self.plain.clear();
+        let fed = link.read_wire(wire, &mut self.plain);
+        if !self.plain.is_empty() {
+            self.session.handle_input(now, &self.plain);
+        }
+        if let Err(e) = fed {
+            // A TLS alert or a broken WebSocket: the layer may still have
+            // its own last words (an alert, a close frame) to send.
+            self.fail(now, Error::from(e), false);
+        }
+        self.absorb(now);
+    }
+
+    /// The transport's read side ended (the broker closed).
+    pub fn handle_read_eof(&mut self, now: Instant) {
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        self.plain.clear();
+        let end = link.read_eof(&mut self.plain);
+        if !self.plain.is_empty() {
+            self.session.handle_input(now, &self.plain);
+        }
+        let error = match end {
+            Err(e) => Error::from(e),
+            Ok(()) => Error::ConnectionLost(format!("{} closed the connection", self.endpoint)),
+        };
+        self.fail(now, error, true);
+        self.absorb(now);
+    }
+
+    /// Reading or writing the transport failed.
+    pub fn handle_transport_error(&mut self, now: Instant, error: io::Error) {
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        // A reset during a handshake is an end of stream the layer can
+        // explain (not a TLS listener, an unknown subprotocol ...).
+        let explained = if link.handshaking_layer().is_some() {
+            self.plain.clear();
+            link.read_eof(&mut self.plain).err().map(Error::from)
+        } else {
+            None
+        };
+        let error = explained.unwrap_or_else(|| Error::io_at(&self.endpoint, error));
+        self.fail(now, error, true);
+        self.absorb(now);
+    }
+
+    /// Runs the timers: keep alive, CONNACK and PINGRESP timeouts, expiry
+    /// of queued messages, the grace of a closing transport.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.session.poll_timeout().is_some_and(|d| d <= now) {
+            self.session.handle_timeout(now);
+        }
+        if let Some(link) = self.link.as_mut() {
+            if link.closing.is_some_and(|d| d <= now) {
+                link.close_now = true;
+            }
+        }
+        self.absorb(now);
+    }
+
+    /// When [`ClientCore::handle_timeout`] must run next, or a transport be
+    /// opened ([`ClientCore::wants_open`]).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let reconnect = if self.link.is_none() {
+            self.reconnect.at.filter(|_| self.reconnect.wanted)
+        } else {
+            None
+        };
+        let closing = self.link.as_ref().and_then(|l| l.closing);
+        [self.session.poll_timeout(), reconnect, closing]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether [`ClientCore::take_transmit`] would give bytes.
+    pub fn has_transmit(&self) -> bool {
+        self.link
+            .as_ref()
+            .is_some_and(|l| !l.close_now && (self.session.has_transmit() || l.layers_want_write()))
+    }
+
+    /// The bytes to write to the transport next, in order. Write them
+    /// before anything taken later, and report each write to
+    /// [`ClientCore::transmitted`].
+    pub fn take_transmit(&mut self, now: Instant) -> Option<Bytes> {
+        let link = self.link.as_mut()?;
+        if link.close_now {
+            return None;
+        }
+        match link.take(self.session.poll_transmit()) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                self.fail(now, Error::from(e), false);
+                self.absorb(now);
+                None
+            }
+        }
+    }
+
+    /// `n` bytes taken from [`ClientCore::take_transmit`] were written:
+    /// QoS 0 messages whose bytes all left are now published.
+    pub fn transmitted(&mut self, n: usize) {
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        let mut done = std::mem::take(&mut self.done);
+        link.written(n, &mut done);
+        for e in done.drain(..) {
+            self.completed(e);
+        }
+        self.done = done;
+    }
+
+    /// What the adapter must do about the transport now.
+    pub fn closing(&self) -> Closing {
+        match &self.link {
+            None => Closing::No,
+            Some(l) if l.close_now => Closing::Now,
+            Some(l) if l.closing.is_some() && !self.has_transmit() => Closing::AfterWrites,
+            Some(_) => Closing::No,
+        }
+    }
+
+    /// The adapter closed the transport. If the engine did not end the
+    /// connection first, this is a transport failure to it.
+    pub fn transport_closed(&mut self, now: Instant) {
+        if self.link.is_none() {
+            return;
+        }
+        if self.session.has_connection() {
+            self.session.handle_transport_closed(now);
+            self.absorb(now);
+        }
+        if let Some(link) = self.link.take() {
+            for e in link.into_unfinished() {
+                self.completed(e);
+            }
+        }
+    }
+
+    /// Ends the connection with DISCONNECT (5.0: a reason code and
+    /// properties); no reconnect follows. Without a connection it only
+    /// stops the reconnecting.
+    pub fn disconnect(
+        &mut self,
+        now: Instant,
+        reason: ReasonCode,
+        properties: DisconnectProperties,
+    ) -> Result<(), Error> {
+        self.reconnect.cancel();
+        if self.session.has_connection() {
+            self.session.disconnect(
+                now,
+                Disconnect {
+                    reason,
+                    properties: properties.into(),
+                },
+            )?;
+        }
+        self.absorb(now);
+        Ok(())
+    }
+
+    // ---- commands ----
+
+    /// Accepts a message for publication; its handle completes through the
+    /// returned completion.
+    pub fn publish(
+        &mut self,
+        now: Instant,
+        message: OutboundMessage,
+    ) -> Result<(MessageId, Arc<Completion>), Error> {
+        let id = self.session.publish(now, message)?;
+        let completion = self.completions.track(id);
+        self.absorb(now);
+        Ok((id, completion))
+    }
+
+    /// Sends SUBSCRIBE; the SUBACK reaches on_subscribe.
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        subscriptions: Vec<Subscription>,
+        properties: SubscribeProperties,
+    ) -> Result<PacketId, Error> {
+        let id = self.session.subscribe(now, subscriptions, properties)?;
+        self.absorb(now);
+        Ok(id)
+    }
+
+    /// Sends UNSUBSCRIBE; the UNSUBACK reaches on_unsubscribe.
+    pub fn unsubscribe(
+        &mut self,
+        now: Instant,
+        filters: Vec<TopicFilter>,
+        properties: UnsubscribeProperties,
+    ) -> Result<PacketId, Error> {
+        let id = self.session.unsubscribe(now, filters, properties)?;
+        self.absorb(now);
+        Ok(id)
+    }
+
+    /// Acknowledges a message received in manual-ack mode.
+    pub fn ack(&mut self, now: Instant, token: AckToken) -> Result<(), Error> {
+        self.session.ack(now, token)?;
+        self.absorb(now);
+        Ok(())
+    }
+
+    /// Continues an AUTH exchange or starts a re-authentication (5.0).
+    pub fn auth(
+        &mut self,
+        now: Instant,
+        reason: ReasonCode,
+        properties: AuthProperties,
+    ) -> Result<(), Error> {
+        self.session.auth(now, reason, properties)?;
+        self.absorb(now);
+        Ok(())
+    }
+
+    // ---- output for the callbacks ----
+
+    /// The next event for the callbacks.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// Whether events wait for the callbacks.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Completions of message handles decided since the last call: deliver
+    /// them once no lock is held.
+    pub fn take_settled(&mut self) -> Vec<Settled> {
+        std::mem::take(&mut self.settled)
+    }
+
+    /// Whether completions wait for [`ClientCore::take_settled`].
+    pub fn has_settled(&self) -> bool {
+        !self.settled.is_empty()
+    }
+
+    /// Frees the buffers an idle client holds (for adapters keeping many
+    /// mostly idle clients). Nothing observable changes.
+    pub fn release_idle_buffers(&mut self) {
+        self.session.release_idle_buffers();
+        if let Some(link) = self.link.as_mut() {
+            link.release_idle_buffers();
+        }
+        self.completions.shrink();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if self.settled.is_empty() {
+            self.settled = Vec::new();
+        }
+        self.plain = Vec::new();
+        self.done = Vec::new();
+    }
+
+    // ---- internals ----
+
+    fn push(&mut self, event: ClientEvent) {
+        self.events_queued += 1;
+        self.events.push_back(event);
+    }
+
+    /// Decides the latest attempt; `events_before` counts the events up
+    /// to the one that reports it to the callbacks.
+    fn decide(&mut self, result: Result<ConnectInfo, Error>, events_before: u64) {
+        self.outcome = Some(AttemptOutcome {
+            attempt: self.attempts,
+            result,
+            events_before,
+        });
+    }
+
+    /// The transport failed with `error`: the engine hears of it, and the
+    /// attempt, if still undecided, fails with it. `at_once`: close at once
+    /// (the socket is unusable), or after the layers' last words (an
+    /// alert, a close frame) are written.
+    fn fail(&mut self, now: Instant, error: Error, at_once: bool) {
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        if at_once {
+            link.close_now = true;
+        } else {
+            link.closing.get_or_insert(now + CLOSE_GRACE);
+        }
+        if !link.accepted && self.outcome_pending() {
+            self.decide(Err(error.clone()), self.events_queued);
+        }
+        if self.session.has_connection() {
+            log::debug!("{}: {error}", self.endpoint);
+            self.session.handle_transport_closed(now);
+        }
+    }
+
+    /// Whether the latest attempt's outcome is still undecided.
+    fn outcome_pending(&self) -> bool {
+        self.outcome
+            .as_ref()
+            .map_or(true, |o| o.attempt != self.attempts)
+    }
+
+    /// An outbound message is done: its handle settles, and on_publish
+    /// hears of it if set.
+    fn completed(&mut self, event: Event) {
+        self.settled.extend(self.completions.settle(&event));
+        if self.report_published {
+            self.push(ClientEvent::Engine(event));
+        }
+    }
+
+    /// Takes the engine's events: QoS 0 completions wait for their bytes,
+    /// handles settle, the connection policy follows what happened, and
+    /// the rest waits for the callbacks.
+    fn absorb(&mut self, now: Instant) {
+        while let Some(event) = self.session.poll_event() {
+            match &event {
+                Event::Published {
+                    qos: QoS::AtMostOnce,
+                    ..
+                } => {
+                    if let Some(link) = self.link.as_mut() {
+                        link.qos0_sent(self.session.transmit_len(), event);
+                    } else {
+                        self.completed(event);
+                    }
+                    continue;
+                }
+                Event::Published { .. } | Event::PublishFailed { .. } => {
+                    self.completed(event);
+                    continue;
+                }
+                Event::Connected {
+                    session_present,
+                    properties,
+                } => {
+                    self.reconnect.connected();
+                    if let Some(link) = self.link.as_mut() {
+                        link.accepted = true;
+                    }
+                    let info = ConnectInfo {
+                        session_present: *session_present,
+                        reason: ReasonCode::Success,
+                        properties: (**properties).clone(),
+                    };
+                    // Reported to the callbacks by this very event.
+                    self.decide(Ok(info), self.events_queued + 1);
+                }
+                Event::Disconnected(why) => self.disconnected(now, why),
+                _ => {}
+            }
+            self.push(ClientEvent::Engine(event));
+        }
+    }
+
+    /// The engine ended the connection: the transport closes once the
+    /// engine's last bytes are written, the attempt is decided if it was
+    /// not, and a reconnect is scheduled unless the application ended it.
+    fn disconnected(&mut self, now: Instant, why: &Disconnection) {
+        let accepted = match self.link.as_mut() {
+            Some(link) => {
+                link.closing.get_or_insert(now + CLOSE_GRACE);
+                link.accepted
+            }
+            None => true,
+        };
+        if !accepted && self.outcome_pending() {
+            let error = match why {
+                Disconnection::Refused { reason, properties } => Error::Refused {
+                    reason: *reason,
+                    properties: properties.clone(),
+                },
+                Disconnection::ConnectTimeout => {
+                    let what = self
+                        .link
+                        .as_ref()
+                        .and_then(|l| l.handshaking_layer())
+                        .map_or("no CONNACK".to_string(), |layer| {
+                            format!("{layer} handshake timed out")
+                        });
+                    Error::io_at(
+                        &self.endpoint,
+                        io::Error::new(io::ErrorKind::TimedOut, what),
+                    )
+                }
+                other => Error::ConnectionLost(format!("{other:?}")),
+            };
+            // Reported by the Disconnected event that follows.
+            self.decide(Err(error), self.events_queued + 1);
+        }
+        if !matches!(why, Disconnection::Local { .. }) {
+            self.reconnect.lost(now, false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+//! The core driven by hand, as an adapter would, with a virtual clock.
+
+use super::*;
+use crate::options::ClientOptions;
+use mqtt_proto::ProtocolVersion;
+use std::time::Duration;
+
+fn core(version: ProtocolVersion) -> ClientCore {
+    let options = ClientOptions::new("127.0.0.1", 1883)
+        .client_id("core-test")
+        .protocol(version)
+        .reconnect_delay(Duration::from_secs(1), Duration::from_secs(8));
+    ClientCore::new(&options, None).unwrap()
+}
+
+/// Takes and "writes" everything the core has for the socket.
+fn drain(core: &mut ClientCore, now: Instant) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(b) = core.take_transmit(now) {
+        core.transmitted(b.len());
+        out.extend_from_slice(&b);
+    }
+    out
+}
+
+fn events(core: &mut ClientCore) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| core.poll_event()).collect()
+}
+
+fn connected(version: ProtocolVersion, connack: &[u8]) -> (ClientCore, Instant) {
+    let now = Instant::now();
+    let mut core = core(version);
+    core.begin_connect();
+    core.transport_opened(now).unwrap();
+    assert_eq!(drain(&mut core, now)[0], 0x10);
+    core.handle_read(now, connack);
+    assert!(core.is_connected());
+    (core, now)
+}
+
+#[test]
+fn the_attempt_is_decided_by_the_connack_and_counted_up_to_its_event() {
+    let (mut core, _) = connected(ProtocolVersion::V3_1_1, &[0x20, 0x02, 0x00, 0x00]);
+    let outcome = core.outcome().unwrap().clone();
+    assert_eq!(outcome.attempt, 1);
+    assert!(outcome.result.is_ok());
+    let evs = events(&mut core);
+    assert_eq!(evs.len() as u64, outcome.events_before);
+    assert!(matches!(
+        evs.last(),
+        Some(ClientEvent::Engine(Event::Connected { .. }))
+    ));
+}
+
+#[test]
+fn a_refusal_decides_the_attempt_and_schedules_no_early_reconnect() {
+    let now = Instant::now();
+    let mut core = core(ProtocolVersion::V3_1_1);
+    core.begin_connect();
+    core.transport_opened(now).unwrap();
+    drain(&mut core, now);
+    // CONNACK, return code 5: not authorised.
+    core.handle_read(now, &[0x20, 0x02, 0x00, 0x05]);
+    let outcome = core.outcome().unwrap();
+    assert!(matches!(
+        outcome.result,
+        Err(Error::Refused {
+            reason: ReasonCode::NotAuthorized,
+            ..
+        })
+    ));
+    assert_eq!(core.closing(), Closing::AfterWrites);
+    core.transport_closed(now);
+    assert!(!core.wants_open(now));
+    let retry = core.poll_timeout().expect("a reconnect is scheduled");
+    assert!(retry > now && retry <= now + Duration::from_millis(1250));
+    assert!(core.wants_open(retry));
+}
+
+#[test]
+fn a_protocol_error_queues_the_disconnect_before_asking_to_close_mqtt_4_13_1_1() {
+    // [MQTT-4.13.1-1]: a protocol error closes the connection; in 5.0 a
+    // DISCONNECT with the reason code goes first.
+    let (mut core, now) = connected(ProtocolVersion::V5, &[0x20, 0x03, 0x00, 0x00, 0x00]);
+    drain(&mut core, now);
+    // An UNSUBACK nobody asked for.
+    core.handle_read(now, &[0xB0, 0x04, 0x00, 0x01, 0x00, 0x87]);
+    assert_eq!(
+        core.closing(),
+        Closing::No,
+        "the DISCONNECT is not taken yet"
+    );
+    let bytes = core.take_transmit(now).unwrap();
+    assert_eq!(&bytes[..], &[0xE0, 0x01, 0x82]);
+    assert_eq!(core.closing(), Closing::AfterWrites);
+    core.transmitted(bytes.len());
+    core.transport_closed(now);
+    assert!(!core.has_transport());
+}
+
+#[test]
+fn a_closing_transport_is_closed_at_once_when_its_grace_runs_out() {
+    let (mut core, now) = connected(ProtocolVersion::V5, &[0x20, 0x03, 0x00, 0x00, 0x00]);
+    drain(&mut core, now);
+    core.disconnect(now, ReasonCode::Success, Default::default())
+        .unwrap();
+    let deadline = core.poll_timeout().unwrap();
+    assert_eq!(deadline, now + CLOSE_GRACE);
+    core.handle_timeout(deadline);
+    assert_eq!(core.closing(), Closing::Now);
+    assert_eq!(
+        core.take_transmit(deadline),
+        None,
+        "nothing more is written"
+    );
+}
+
+#[test]
+fn qos_0_handles_settle_when_the_bytes_are_written_not_when_taken() {
+    let (mut core, now) = connected(ProtocolVersion::V3_1_1, &[0x20, 0x02, 0x00, 0x00]);
+    drain(&mut core, now);
+    let message = OutboundMessage::publish("t", "x", QoS::AtMostOnce, false).unwrap();
+    let (_, completion) = core.publish(now, message).unwrap();
+    let bytes = core.take_transmit(now).unwrap();
+    assert!(!core.has_settled());
+    core.transmitted(bytes.len() - 1);
+    assert!(!core.has_settled(), "one byte is still unwritten");
+    core.transmitted(1);
+    for s in core.take_settled() {
+        s.deliver();
+    }
+    assert!(completion.is_done());
+}
+
+#[test]
+fn completions_reach_the_callbacks_only_when_asked_for() {
+    let (mut core, now) = connected(ProtocolVersion::V3_1_1, &[0x20, 0x02, 0x00, 0x00]);
+    drain(&mut core, now);
+    events(&mut core);
+    let m = || OutboundMessage::publish("t", "x", QoS::AtLeastOnce, false).unwrap();
+    core.publish(now, m()).unwrap();
+    drain(&mut core, now);
+    core.handle_read(now, &[0x40, 0x02, 0x00, 0x01]);
+    assert!(events(&mut core).is_empty());
+    assert_eq!(core.take_settled().len(), 1);
+    core.report_published(true);
+    core.publish(now, m()).unwrap();
+    drain(&mut core, now);
+    core.handle_read(now, &[0x40, 0x02, 0x00, 0x02]);
+    assert!(matches!(
+        events(&mut core)[..],
+        [ClientEvent::Engine(Event::Published { .. })]
+    ));
+}
+
+#[test]
+fn an_open_failure_reaches_on_connect_fail_and_the_first_may_end_the_wish() {
+    let now = Instant::now();
+    let mut core = core(ProtocolVersion::V3_1_1);
+    core.request_connection(now);
+    assert!(core.wants_open(now));
+    let refused = || Error::io_at("127.0.0.1:1", io::ErrorKind::ConnectionRefused.into());
+    core.open_failed(now, refused(), true);
+    assert!(matches!(
+        events(&mut core)[..],
+        [ClientEvent::ConnectFailed(Error::Io(_))]
+    ));
+    assert!(!core.wants_open(now), "backing off");
+    assert!(core.is_wanted());
+    core.retry_first_connection(false);
+    core.open_failed(now, refused(), true);
+    assert!(!core.is_wanted(), "the first connection is not retried");
+}
+
+#[test]
+fn eof_during_a_handshake_is_explained_by_the_layer() {
+    let options = ClientOptions::new("127.0.0.1", 1883)
+        .websocket(crate::WsOptions::new())
+        .client_id("ws");
+    let mut core = ClientCore::new(&options, None).unwrap();
+    let now = Instant::now();
+    core.begin_connect();
+    core.transport_opened(now).unwrap();
+    let request = drain(&mut core, now);
+    assert!(request.starts_with(b"GET /mqtt HTTP/1.1"));
+    core.handle_read_eof(now);
+    let outcome = core.outcome().unwrap();
+    assert!(
+        matches!(outcome.result, Err(Error::WebSocket(_))),
+        "{:?}",
+        outcome.result
+    );
+    assert_eq!(core.closing(), Closing::Now);
+}
