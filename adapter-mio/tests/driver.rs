@@ -110,3 +110,87 @@ fn broker_restart_all_clients_reconnect_with_backoff() {
         .count();
     assert_eq!(connected, n);
 }
+
+/// A client disconnected through `Driver::client` without `touch` closes
+/// its socket; a client added next may get the same descriptor number.
+/// When the first client's old timer fires, the driver must not take that
+/// descriptor for the first client's and deregister it: the second client
+/// keeps receiving. The disconnect itself is picked up by the next
+/// `run_once` (commands mark their client).
+#[test]
+fn a_recycled_descriptor_never_silences_another_client() {
+    let broker = Broker::start();
+    let options = |id: &str| {
+        ClientOptions::new("127.0.0.1", broker.port())
+            .client_id(id)
+            .keep_alive(Duration::from_secs(1))
+    };
+    let mut driver = Driver::new().unwrap();
+    let a = MqttClient::new(options("recycle-a")).unwrap();
+    a.connect().unwrap();
+    let a = driver.add(a);
+    assert!(driver
+        .run_until(Duration::from_secs(10), |d| d
+            .client(a)
+            .unwrap()
+            .is_connected())
+        .unwrap());
+    driver.client(a).unwrap().disconnect().unwrap();
+    assert!(
+        driver.run_once(Some(Duration::ZERO)).unwrap() >= 1,
+        "run_once serves the client a command changed"
+    );
+
+    let received = Arc::new(AtomicUsize::new(0));
+    let subscribed = Arc::new(AtomicUsize::new(0));
+    let b = MqttClient::new(options("recycle-b")).unwrap();
+    let (r, s) = (received.clone(), subscribed.clone());
+    b.on_message(move |_, _| {
+        r.fetch_add(1, Ordering::SeqCst);
+    });
+    b.on_subscribe(move |_, _, _, _| {
+        s.fetch_add(1, Ordering::SeqCst);
+    });
+    b.on_connect(|c, _| {
+        c.subscribe("recycle/#", QoS::AtLeastOnce).unwrap();
+    });
+    b.connect().unwrap();
+    driver.add(b);
+    assert!(driver
+        .run_until(Duration::from_secs(10), |_| subscribed
+            .load(Ordering::SeqCst)
+            == 1)
+        .unwrap());
+    // Past the first client's old keep-alive deadline.
+    let later = std::time::Instant::now() + Duration::from_millis(1500);
+    driver
+        .run_until(Duration::from_secs(5), |_| {
+            std::time::Instant::now() >= later
+        })
+        .unwrap();
+
+    let publisher = MqttClient::new(options("recycle-pub")).unwrap();
+    publisher.connect().unwrap();
+    let p = driver.add(publisher);
+    assert!(driver
+        .run_until(Duration::from_secs(10), |d| d
+            .client(p)
+            .unwrap()
+            .is_connected())
+        .unwrap());
+    for i in 0..5u8 {
+        driver
+            .client(p)
+            .unwrap()
+            .publish("recycle/x", vec![i], QoS::AtLeastOnce, false)
+            .unwrap();
+    }
+    assert!(
+        driver
+            .run_until(Duration::from_secs(10), |_| received.load(Ordering::SeqCst)
+                == 5)
+            .unwrap(),
+        "the second client received {} of 5",
+        received.load(Ordering::SeqCst)
+    );
+}

@@ -343,3 +343,194 @@ impl Drop for Background {
         }
     }
 }
+
+/// The loop of `MqttClient`'s documentation, with mio's edge-triggered
+/// readiness: one `loop_read` per readable event. A burst of 1 MiB (1,024
+/// messages of 1 KiB, more than one read takes) arrives in full.
+#[test]
+fn the_documented_loop_delivers_a_1_mib_burst_in_full() {
+    let broker = Broker::start();
+    let client =
+        MqttClient::new(ClientOptions::new("127.0.0.1", broker.port()).client_id("burst-sub"))
+            .unwrap();
+    let received = Arc::new(Mutex::new(0usize));
+    let r = received.clone();
+    client.on_message(move |_, _| *r.lock().unwrap() += 1);
+    let subscribed = Arc::new(Mutex::new(false));
+    let s = subscribed.clone();
+    client.on_subscribe(move |_, _, _, _| *s.lock().unwrap() = true);
+    client.on_connect(|c, _| {
+        c.subscribe("burst/#", QoS::AtMostOnce).unwrap();
+    });
+    client.connect().unwrap();
+    let mut poll = Poll::new().unwrap();
+    let fd = client.socket().unwrap();
+    poll.registry()
+        .register(
+            &mut SourceFd(&fd),
+            Token(0),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+        .unwrap();
+    let mut events = Events::with_capacity(16);
+    let mut documented_loop = |until: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !until() && Instant::now() < deadline {
+            let timeout = client
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()))
+                .unwrap_or(Duration::from_millis(100))
+                .min(Duration::from_millis(100));
+            poll.poll(&mut events, Some(timeout)).unwrap();
+            for e in events.iter() {
+                if e.is_readable() {
+                    client.loop_read().unwrap();
+                }
+                if e.is_writable() {
+                    client.loop_write().unwrap();
+                }
+            }
+            client.loop_misc().unwrap();
+        }
+    };
+    documented_loop(&|| *subscribed.lock().unwrap());
+    assert!(*subscribed.lock().unwrap());
+    raw_burst(broker.port(), "burst/x", 1024, 1024);
+    documented_loop(&|| *received.lock().unwrap() == 1024);
+    assert_eq!(*received.lock().unwrap(), 1024);
+}
+
+/// Publishes `count` QoS 0 messages of `size` bytes in one write from a
+/// plain TCP connection, so they reach the subscriber as a burst.
+fn raw_burst(port: u16, topic: &str, count: usize, size: usize) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // CONNECT 3.1.1, clean session, keep alive 60, client id "burst-pub".
+    let mut connect = vec![0x10, 21, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 9];
+    connect.extend_from_slice(b"burst-pub");
+    s.write_all(&connect).unwrap();
+    let mut connack = [0u8; 4];
+    s.read_exact(&mut connack).unwrap();
+    assert_eq!(connack, [0x20, 0x02, 0x00, 0x00]);
+    let mut burst = Vec::with_capacity(count * (size + 16));
+    for _ in 0..count {
+        let remaining = 2 + topic.len() + size;
+        burst.push(0x30);
+        let mut n = remaining;
+        loop {
+            let mut byte = (n % 128) as u8;
+            n /= 128;
+            if n > 0 {
+                byte |= 0x80;
+            }
+            burst.push(byte);
+            if n == 0 {
+                break;
+            }
+        }
+        burst.extend_from_slice(&(topic.len() as u16).to_be_bytes());
+        burst.extend_from_slice(topic.as_bytes());
+        burst.resize(burst.len() + size, 0xAB);
+    }
+    burst.extend_from_slice(&[0xE0, 0x00]);
+    s.write_all(&burst).unwrap();
+    let mut end = Vec::new();
+    let _ = s.read_to_end(&mut end);
+}
+
+/// `SocketEvent::Closed` comes while the descriptor is still open, so a
+/// loop deregisters it without EBADF: after our disconnect, and after the
+/// broker went away.
+#[test]
+fn closed_comes_while_deregistration_still_works() {
+    let mut broker = Broker::start();
+    let client = MqttClient::new(
+        ClientOptions::new("127.0.0.1", broker.port())
+            .reconnect_delay(Duration::from_millis(50), Duration::from_millis(200)),
+    )
+    .unwrap();
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry().try_clone().unwrap();
+    let results: Arc<Mutex<Vec<std::io::Result<()>>>> = Arc::default();
+    let r = results.clone();
+    client.on_socket(move |_, e| match e {
+        SocketEvent::Opened(fd) => registry
+            .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+            .unwrap(),
+        SocketEvent::Closed(fd) => r
+            .lock()
+            .unwrap()
+            .push(registry.deregister(&mut SourceFd(&fd))),
+        _ => {}
+    });
+    client.connect().unwrap();
+    run(&client, || client.is_connected());
+    broker.kill();
+    run(&client, || !results.lock().unwrap().is_empty());
+    broker.restart();
+    run(&client, || client.is_connected());
+    client.disconnect().unwrap();
+    let results = results.lock().unwrap();
+    assert_eq!(results.len(), 2, "{results:?}");
+    for r in results.iter() {
+        assert!(r.is_ok(), "deregistering a closed socket: {r:?}");
+    }
+}
+
+/// UNSUBSCRIBE with 5.0 properties and several filters, as the blocking
+/// client sends it, checked byte for byte by a scripted broker.
+#[test]
+fn unsubscribe_with_properties_and_several_filters() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let broker = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut head = [0u8; 2];
+        s.read_exact(&mut head).unwrap();
+        let mut connect = vec![0u8; head[1] as usize];
+        s.read_exact(&mut connect).unwrap();
+        s.write_all(&[0x20, 0x03, 0x00, 0x00, 0x00]).unwrap();
+        let mut unsubscribe = [0u8; 22];
+        s.read_exact(&mut unsubscribe).unwrap();
+        // UNSUBACK: Success, then No subscription existed.
+        s.write_all(&[0xB0, 0x05, 0x00, 0x01, 0x00, 0x00, 0x11])
+            .unwrap();
+        unsubscribe
+    });
+    let client =
+        MqttClient::new(ClientOptions::new("127.0.0.1", port).protocol(ProtocolVersion::V5))
+            .unwrap();
+    let reasons = Arc::new(Mutex::new(Vec::new()));
+    let r = reasons.clone();
+    client.on_unsubscribe(move |_, _, codes, _| r.lock().unwrap().extend_from_slice(codes));
+    client.connect().unwrap();
+    run(&client, || client.is_connected());
+    let mut properties = mqtt_proto::UnsubscribeProperties::default();
+    properties.user_properties.push((
+        mqtt_proto::MqttString::new("k").unwrap(),
+        mqtt_proto::MqttString::new("v").unwrap(),
+    ));
+    let filters = vec![
+        mqtt_proto::TopicFilter::new("a/b").unwrap(),
+        mqtt_proto::TopicFilter::new("c/#").unwrap(),
+    ];
+    client.unsubscribe_with(filters, properties).unwrap();
+    run(&client, || reasons.lock().unwrap().len() == 2);
+    assert_eq!(
+        broker.join().unwrap(),
+        [
+            0xA2, 20, 0x00, 0x01, // UNSUBSCRIBE, packet identifier 1
+            7, 0x26, 0, 1, b'k', 0, 1, b'v', // user property k=v
+            0, 3, b'a', b'/', b'b', 0, 3, b'c', b'/', b'#',
+        ]
+    );
+    assert_eq!(
+        *reasons.lock().unwrap(),
+        [
+            mqtt_proto::ReasonCode::Success,
+            mqtt_proto::ReasonCode::NoSubscriptionExisted
+        ]
+    );
+}

@@ -423,3 +423,159 @@ fn reconnect_from_a_callback_on_the_reader_thread_gets_its_connack() {
     assert_eq!(rx.recv_timeout(WAIT), Ok(Ok(())));
     stop(&client);
 }
+
+/// A liveness bound for callbacks that follow a command: generous for a
+/// loaded machine, and still well under the 1 s an event used to wait for
+/// the old loop's receive timeout.
+const PROMPT: Duration = Duration::from_millis(500);
+
+/// Sends each on_disconnect's reason on the returned channel.
+fn disconnects_of(client: &Client) -> mpsc::Receiver<Disconnection> {
+    let (tx, rx) = mpsc::channel();
+    client.on_disconnect(move |_, why| {
+        let _ = tx.send(why.clone());
+    });
+    rx
+}
+
+#[test]
+fn on_disconnect_runs_promptly_after_disconnect_under_loop_start() {
+    let broker = Broker::start();
+    for version in VERSIONS {
+        let client = Client::new(options(&broker, "bye-start", version)).unwrap();
+        let disconnected = disconnects_of(&client);
+        client.connect().unwrap();
+        client.loop_start().unwrap();
+        client.disconnect().unwrap();
+        let why = disconnected
+            .recv_timeout(PROMPT)
+            .expect("on_disconnect after disconnect()");
+        assert!(matches!(why, Disconnection::Local { .. }), "{why:?}");
+        client.loop_stop().unwrap();
+    }
+}
+
+#[test]
+fn on_disconnect_has_run_when_loop_forever_returns_after_disconnect() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "bye-forever", ProtocolVersion::V5)).unwrap();
+    let disconnected = disconnects_of(&client);
+    client.connect().unwrap();
+    let other = client.clone();
+    let ender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        other.disconnect().unwrap();
+        Instant::now()
+    });
+    client.loop_forever().unwrap();
+    let returned = Instant::now();
+    let asked = ender.join().unwrap();
+    assert!(
+        matches!(disconnected.try_recv(), Ok(Disconnection::Local { .. })),
+        "on_disconnect ran before loop_forever returned"
+    );
+    assert!(returned.duration_since(asked) < PROMPT);
+}
+
+#[test]
+fn on_disconnect_runs_in_the_next_manual_loop_once_after_disconnect() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "bye-once", ProtocolVersion::V3_1_1)).unwrap();
+    let disconnected = disconnects_of(&client);
+    client.connect().unwrap();
+    client.disconnect().unwrap();
+    // Callbacks run inside the loop calls, as Paho's do.
+    assert!(disconnected.try_recv().is_err());
+    client.loop_once(Duration::from_millis(10)).unwrap();
+    assert!(matches!(
+        disconnected.try_recv(),
+        Ok(Disconnection::Local { .. })
+    ));
+    // Nothing more to report, no connection, none wanted.
+    assert!(matches!(
+        client.loop_once(Duration::from_millis(10)),
+        Err(Error::NotConnected)
+    ));
+}
+
+#[test]
+fn on_connect_has_run_when_connect_returns_so_a_message_right_after_is_not_missed() {
+    let broker = Broker::start();
+    let publisher = connected(&broker, "oc-pub", ProtocolVersion::V3_1_1);
+    // Both orders: connect then loop_start (connect runs on_connect
+    // itself), and loop_start then connect (the loop thread runs it).
+    for (round, loop_first) in [false, true].into_iter().enumerate() {
+        let topic = format!("on-connect/{round}");
+        let client = Client::new(options(&broker, "oc-sub", ProtocolVersion::V3_1_1)).unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (r, t) = (ran.clone(), topic.clone());
+        client.on_connect(move |c, _| {
+            c.subscribe(&t, QoS::AtLeastOnce).unwrap();
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        let (tx, rx) = mpsc::channel();
+        client.on_message(move |_, m| {
+            let _ = tx.send(m.payload().to_vec());
+        });
+        if loop_first {
+            client.loop_start().unwrap();
+        }
+        client.connect().unwrap();
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            1,
+            "on_connect ran before connect returned"
+        );
+        if !loop_first {
+            client.loop_start().unwrap();
+        }
+        publisher
+            .publish(&topic, "right after", QoS::AtLeastOnce, false)
+            .unwrap()
+            .wait_for_publish(Some(WAIT))
+            .unwrap();
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), b"right after");
+        stop(&client);
+    }
+    stop(&publisher);
+}
+
+#[test]
+fn qos_0_handles_settle_once_their_bytes_are_written() {
+    let broker = Broker::start();
+    let client = Client::new(options(&broker, "qos0", ProtocolVersion::V3_1_1)).unwrap();
+    client.connect().unwrap();
+    // No loop runs: the publishing thread writes, so the message is out
+    // when publish returns.
+    let direct = client
+        .publish("qos0/a", "x", QoS::AtMostOnce, false)
+        .unwrap();
+    assert!(direct.is_published());
+    client.loop_start().unwrap();
+    // A loop runs: it writes, and the handle settles then.
+    for _ in 0..20 {
+        let started = Instant::now();
+        let h = client
+            .publish("qos0/b", "x", QoS::AtMostOnce, false)
+            .unwrap();
+        let outcome = h.wait_for_publish(Some(WAIT)).expect("QoS 0 settles");
+        assert!(outcome.is_delivered());
+        assert!(started.elapsed() < PROMPT, "{:?}", started.elapsed());
+    }
+    stop(&client);
+}
+
+#[test]
+fn loop_once_fails_while_loop_start_runs_as_documented() {
+    let broker = Broker::start();
+    let client = connected(&broker, "once-busy", ProtocolVersion::V3_1_1);
+    assert!(matches!(
+        client.loop_once(Duration::from_millis(10)),
+        Err(Error::LoopAlreadyRunning)
+    ));
+    assert!(matches!(
+        client.loop_forever(),
+        Err(Error::LoopAlreadyRunning)
+    ));
+    stop(&client);
+}

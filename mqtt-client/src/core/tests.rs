@@ -78,9 +78,9 @@ fn a_refusal_decides_the_attempt_and_schedules_no_early_reconnect() {
 }
 
 #[test]
-fn a_protocol_error_queues_the_disconnect_before_asking_to_close_mqtt_4_13_1_1() {
-    // [MQTT-4.13.1-1]: a protocol error closes the connection; in 5.0 a
-    // DISCONNECT with the reason code goes first.
+fn a_protocol_error_queues_the_disconnect_before_asking_to_close_mqtt_4_13_2_1() {
+    // [MQTT-4.13.2-1]: after a reason code of 0x80 or more the connection
+    // closes; in 5.0 the DISCONNECT carrying it goes first (section 4.13.1).
     let (mut core, now) = connected(ProtocolVersion::V5, &[0x20, 0x03, 0x00, 0x00, 0x00]);
     drain(&mut core, now);
     // An UNSUBACK nobody asked for.
