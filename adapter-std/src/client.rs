@@ -78,6 +78,9 @@ impl Client {
                 state: Mutex::new(State {
                     core,
                     baton: Baton::Free,
+                    pen: false,
+                    write_blocked: false,
+                    write_failed: None,
                     opened: None,
                     loop_owner: None,
                     loop_epoch: 0,
@@ -86,6 +89,7 @@ impl Client {
                 }),
                 changed: Condvar::new(),
                 io: Mutex::new(io),
+                out: Mutex::new(Default::default()),
                 waker,
                 callbacks: RwLock::new(Arc::new(Callbacks::default())),
                 connector,

@@ -9,21 +9,41 @@
 use mqtt_client::{ClientOptions, Error};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A connected, non-blocking stream the client's network thread polls.
-pub trait Socket: Read + Write + mio::event::Source + Send + std::fmt::Debug {
+/// A connected, non-blocking stream: the thread holding the client's
+/// baton polls and reads it, the thread holding its pen writes it, both
+/// through a shared reference (as `&TcpStream` reads and writes).
+pub trait Socket: AsRawFd + Send + Sync + std::fmt::Debug {
+    /// Reads what is there, or fails with `WouldBlock`.
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes what fits, or fails with `WouldBlock`.
+    fn write(&self, buf: &[u8]) -> io::Result<usize>;
     /// Shuts both directions down: the peer sees the end of the stream.
     fn shutdown(&self) -> io::Result<()>;
 }
 
 impl Socket for mio::net::TcpStream {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(&mut &*self, buf)
+    }
+    fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        Write::write(&mut &*self, buf)
+    }
     fn shutdown(&self) -> io::Result<()> {
         mio::net::TcpStream::shutdown(self, std::net::Shutdown::Both)
     }
 }
 
 impl Socket for mio::net::UnixStream {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(&mut &*self, buf)
+    }
+    fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        Write::write(&mut &*self, buf)
+    }
     fn shutdown(&self) -> io::Result<()> {
         mio::net::UnixStream::shutdown(self, std::net::Shutdown::Both)
     }
@@ -33,7 +53,7 @@ impl Socket for mio::net::UnixStream {
 pub trait Connector: Send + Sync {
     /// Opens a new connected, non-blocking socket; `timeout` bounds the
     /// opening. Errors should name the endpoint.
-    fn connect(&self, timeout: Duration) -> Result<Box<dyn Socket>, Error>;
+    fn connect(&self, timeout: Duration) -> Result<Arc<dyn Socket>, Error>;
 }
 
 /// Plain TCP, with TCP_NODELAY and an optional local bind address.
@@ -95,13 +115,13 @@ impl TcpConnector {
 }
 
 impl Connector for TcpConnector {
-    fn connect(&self, timeout: Duration) -> Result<Box<dyn Socket>, Error> {
+    fn connect(&self, timeout: Duration) -> Result<Arc<dyn Socket>, Error> {
         let opened = self.open(timeout).and_then(|stream| {
             stream.set_nonblocking(true)?;
             Ok(mio::net::TcpStream::from_std(stream))
         });
         match opened {
-            Ok(stream) => Ok(Box::new(stream)),
+            Ok(stream) => Ok(Arc::new(stream)),
             Err(e) => Err(Error::io_at(&self.endpoint, e)),
         }
     }

@@ -24,12 +24,19 @@
 //!
 //! - **The state lock** (`Mutex<State>`): the [`mqtt_client::ClientCore`]
 //!   (engine, TLS / WebSocket layers, completions, the bytes and events it
-//!   produced), the *baton*, and the loop's registration. It is held for
-//!   bookkeeping only: never across a system call, a wait or a callback.
-//! - **The baton** (a field under that lock): which thread may touch the
-//!   socket, or none. Only its holder reads, writes and closes the socket
-//!   and sleeps in `poll`; the socket and the poll sit in a second mutex
-//!   that only the holder locks, so it is never contended.
+//!   produced), the *baton* and the *pen*, and the loop's registration. It
+//!   is held for bookkeeping only: never across a system call, a wait or
+//!   a callback.
+//! - **The baton** (a field under that lock): which thread polls and reads
+//!   the socket, installs and closes it, or none. The poll and the read
+//!   side sit in a mutex that only the baton's holder locks.
+//! - **The pen** (a field under that lock): which thread writes the
+//!   socket, or none. Only the pen's holder takes bytes from the core; it
+//!   writes them with no lock held, and takes what came meanwhile before
+//!   it puts the pen down. The write side (the socket, the bytes it did
+//!   not take yet) sits in a mutex that only the pen's holder locks, and
+//!   the baton's holder to install or close the socket while the pen is
+//!   down.
 //! - **The callbacks** (`RwLock<Arc<Callbacks>>`), replaced copy-on-write.
 //!
 //! Who holds the baton:
@@ -43,27 +50,32 @@
 //!   for its CONNACK, `wait_for_publish`) takes it and turns the network
 //!   itself, running the callbacks as `loop_once` would, until done;
 //! - with nobody holding it, a thread giving a command (publish,
-//!   subscribe, disconnect ...) takes it just to write what the command
-//!   produced, as Paho and libmosquitto write directly when no loop runs.
+//!   subscribe, disconnect ...) takes it for one turn without waiting, to
+//!   write what the command produced, as Paho and libmosquitto write
+//!   directly when no loop runs.
 //!
-//! A command on any other thread updates the core under the lock and
-//! returns; if the holder sleeps in `poll`, it wakes it (one waker write
-//! per sleep, however many commands come meanwhile). A command inside a
-//! callback leaves its bytes for the loop, which writes them, batched,
-//! when the callback returns. A wait inside a callback (`wait_for_publish`,
-//! `connect`) turns the network itself without running callbacks, so it
-//! never waits for itself.
+//! A command on another thread updates the core under the lock. If the
+//! holder sleeps in `poll` and nothing is in flight, the command's thread
+//! takes the pen and writes its bytes itself: no input is due to wake the
+//! holder, and waking it would be the whole latency of a lone message. If
+//! messages are in flight, it wakes the holder (one waker write per sleep,
+//! however many commands come meanwhile), which writes everything that
+//! came by then in one write. A command inside a callback leaves its bytes
+//! for the loop, which writes them, batched, when the callback returns. A
+//! wait inside a callback (`wait_for_publish`, `connect`) turns the
+//! network itself without running callbacks, so it never waits for itself.
 //!
 //! The invariants this gives:
 //!
-//! 1. One thread writes the socket at a time, and bytes leave the core
-//!    only to it: they reach the socket in the order the engine made them.
-//! 2. The socket closes only when the core says so: after the holder wrote
-//!    everything the engine produced before the end, a final DISCONNECT
-//!    included, or at once when the transport failed.
+//! 1. Bytes leave the core only to the pen's holder, one thread at a
+//!    time, so they reach the socket in the order the engine made them.
+//! 2. The socket closes only when the core says so, by the baton's holder
+//!    with the pen down and nothing left unwritten: after everything the
+//!    engine produced before the end is written, a final DISCONNECT
+//!    included; or at once when the transport failed.
 //! 3. The holder never sleeps on pending work: it decides to sleep under
-//!    the lock, and a command that adds work afterwards wakes it; a wake-up
-//!    that comes before the sleep stays pending in the poll.
+//!    the lock, and a command that leaves it work afterwards wakes it; a
+//!    wake-up that comes before the sleep stays pending in the poll.
 //! 4. Every event reaches its callback as soon as the holder has it, never
 //!    when a timer happens to expire: the loop sleeps until input, a
 //!    wake-up or the core's next deadline, nothing else.

@@ -1,14 +1,15 @@
-//! The network side of a blocking client: the baton (which thread may
-//! touch the socket), what its holder does in one turn, and how other
-//! threads hand it work or wait. The crate documentation describes the
-//! model; this module is its code.
+//! The network side of a blocking client: the baton (which thread polls
+//! and reads the socket), the pen (which thread writes it), what the
+//! baton's holder does in one turn, and how other threads hand it work or
+//! wait. The crate documentation describes the model; this module is its
+//! code.
 
 use crate::client::Client;
 use crate::connector::{Connector, Socket};
-use bytes::Bytes;
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use mqtt_client::{ClientCore, ClientEvent, Closing, Error, Outbox, Written};
-use std::io::{self, Read};
+use mqtt_client::{ClientCore, ClientEvent, Closing, Error, Outbox};
+use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
@@ -20,14 +21,14 @@ const SOCKET: Token = Token(1);
 /// Bytes read per turn.
 const READ_BUFFER: usize = 64 * 1024;
 
-/// Who may touch the socket: read it, write it, close it, sleep in poll.
+/// Who polls and reads the socket, installs and closes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Baton {
     /// Nobody: the next thread with work for the socket takes it.
     Free,
     /// One thread. `polling`: it sleeps (or is about to) in poll and must
-    /// be woken for new work; otherwise it looks at the core again before
-    /// it sleeps or lets go.
+    /// be woken for work only it can do; otherwise it looks at the core
+    /// again before it sleeps or lets go.
     Held { by: ThreadId, polling: bool },
 }
 
@@ -35,9 +36,20 @@ pub(crate) enum Baton {
 pub(crate) struct State {
     pub core: ClientCore,
     pub baton: Baton,
+    /// A thread holds the pen: it took bytes from the core and is writing
+    /// them with no lock held. Only the pen's holder takes bytes from the
+    /// core, and it takes what came meanwhile before it puts the pen down,
+    /// so bytes reach the socket in the order the engine made them.
+    pub pen: bool,
+    /// The socket did not take all the pen's holder had: the rest waits in
+    /// the pen's outbox for writability, which wakes the baton's holder.
+    pub write_blocked: bool,
+    /// A write failed; the baton's holder reports it after a last read (the
+    /// reason, a TLS alert, may be waiting there).
+    pub write_failed: Option<io::Error>,
     /// A socket a thread without the baton opened (`connect`), for the
     /// holder to install.
-    pub opened: Option<Box<dyn Socket>>,
+    pub opened: Option<Arc<dyn Socket>>,
     /// The thread of `loop_start` or `loop_forever`, while one runs: it
     /// holds the baton, and callbacks run on it.
     pub loop_owner: Option<ThreadId>,
@@ -49,17 +61,24 @@ pub(crate) struct State {
     pub dispatched: u64,
 }
 
-/// The socket side, locked only by the baton's holder (so never contended
-/// for long): the mutex is there because Rust needs one to share it.
+/// The reading side, used only by the baton's holder (so its mutex is
+/// never contended): the poll, the socket's registration, the buffer.
 pub(crate) struct Io {
     poll: Poll,
     events: Events,
-    socket: Option<Box<dyn Socket>>,
-    /// Bytes taken from the core that the socket has not accepted yet.
-    unsent: Outbox,
+    socket: Option<Arc<dyn Socket>>,
     /// The last read filled the buffer: more may wait in the socket.
     read_more: bool,
     buf: Box<[u8]>,
+}
+
+/// The writing side, used only by the pen's holder, and by the baton's
+/// holder to install or close the socket while nobody holds the pen.
+#[derive(Default)]
+pub(crate) struct Out {
+    socket: Option<Arc<dyn Socket>>,
+    /// Bytes taken from the core that the socket has not accepted yet.
+    unsent: Outbox,
 }
 
 /// A blocking client's shared state. See the crate documentation.
@@ -72,6 +91,7 @@ pub(crate) struct Shared {
     /// were dispatched.
     pub changed: Condvar,
     pub io: Mutex<Io>,
+    pub out: Mutex<Out>,
     /// Wakes the baton's holder out of poll.
     pub waker: mio::Waker,
     pub callbacks: RwLock<Arc<mqtt_client::Callbacks<Client>>>,
@@ -95,7 +115,6 @@ impl Io {
                 poll,
                 events: Events::with_capacity(8),
                 socket: None,
-                unsent: Outbox::default(),
                 read_more: false,
                 buf: vec![0; READ_BUFFER].into_boxed_slice(),
             },
@@ -103,27 +122,10 @@ impl Io {
         ))
     }
 
-    /// Writes what waits, then `more`, until done or the socket is full.
-    fn write(&mut self, more: Option<Bytes>) -> Written {
-        if let Some(more) = more {
-            self.unsent.push(more);
-        }
-        match self.socket.as_mut() {
-            Some(socket) => self.unsent.write_to(socket),
-            None => {
-                self.unsent.clear();
-                Written {
-                    bytes: 0,
-                    error: None,
-                }
-            }
-        }
-    }
-
     /// One read into the buffer.
     fn read(&mut self) -> Input {
         self.read_more = false;
-        let Some(socket) = self.socket.as_mut() else {
+        let Some(socket) = self.socket.as_ref() else {
             return Input::Nothing;
         };
         loop {
@@ -142,34 +144,26 @@ impl Io {
         }
     }
 
-    fn close(&mut self) {
-        if let Some(mut socket) = self.socket.take() {
-            let _ = self.poll.registry().deregister(&mut *socket);
-            let _ = socket.shutdown();
+    fn forget(&mut self) {
+        if let Some(socket) = self.socket.take() {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&socket.as_raw_fd()));
         }
-        self.unsent.clear();
         self.read_more = false;
-    }
-
-    fn install(&mut self, mut socket: Box<dyn Socket>) -> io::Result<()> {
-        self.close();
-        self.poll.registry().register(
-            &mut *socket,
-            SOCKET,
-            // Edge-triggered: reads go until the socket is drained, writes
-            // until it is full, and a new edge comes after either.
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
-        self.socket = Some(socket);
-        Ok(())
     }
 }
 
-impl Drop for Io {
-    /// The last handle is gone: the transport closes at once, without
-    /// DISCONNECT (so the broker publishes the will).
-    fn drop(&mut self) {
-        self.close();
+/// Writes through a shared socket reference.
+struct Writer<'a>(&'a dyn Socket);
+
+impl Write for Writer<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -186,7 +180,8 @@ impl Shared {
         lock(&self.state)
     }
 
-    fn lock_io(&self) -> MutexGuard<'_, Io> {
+    /// The reading side, for the baton's holder.
+    pub fn io(&self) -> MutexGuard<'_, Io> {
         lock(&self.io)
     }
 
@@ -195,45 +190,63 @@ impl Shared {
     }
 
     /// After a command changed the core, on whatever thread: settles
-    /// handles, then gets what the command produced to the socket: the
-    /// holder picks it up (woken if it sleeps), or, with nobody holding
-    /// the baton, this thread takes it and writes.
-    pub fn after_command(&self, mut st: MutexGuard<'_, State>) {
-        self.settle(&mut st);
+    /// handles, writes what the command produced (this thread takes the
+    /// pen if nobody holds it), and hands the baton's holder what only it
+    /// can do, waking it if it sleeps. With nobody holding the baton, this
+    /// thread takes it for the turn (to install or close the transport).
+    /// Inside a callback, the loop running it writes once it returns.
+    pub fn after_command<'a>(&'a self, mut st: MutexGuard<'a, State>) {
         let me = thread::current().id();
-        match st.baton {
-            // This thread holds it (inside a callback): its loop writes
-            // once the callback returns, batched with the others.
-            Baton::Held { by, .. } if by == me => {}
-            Baton::Held { by, polling: true } => {
-                if self.has_work(&st) {
-                    st.baton = Baton::Held { by, polling: false };
-                    drop(st);
-                    self.wake();
-                }
+        // The holder sleeps until input comes. With nothing in flight no
+        // input is due, and waking it would be the whole latency of a
+        // lone message: this thread writes. With messages in flight, it
+        // is woken and writes: by then more may have come, and it takes
+        // them in one write.
+        let holder_sleeps = matches!(st.baton, Baton::Held { by, polling: true } if by != me);
+        if holder_sleeps && st.core.session().state().inflight.is_empty() {
+            st = self.write_out(st);
+        }
+        let notify = self.settle(&mut st);
+        let act = match st.baton {
+            Baton::Held { by, .. } if by == me => None,
+            Baton::Free if self.holder_work(&st) || self.unwritten(&st) => {
+                st.baton = Baton::Held {
+                    by: me,
+                    polling: false,
+                };
+                Some(true)
             }
-            Baton::Held { polling: false, .. } => {}
-            Baton::Free => {
-                if self.has_work(&st) {
-                    st.baton = Baton::Held {
-                        by: me,
-                        polling: false,
-                    };
-                    drop(st);
-                    let _baton = BatonGuard(self);
-                    self.turn(&mut self.lock_io(), Wait::No, false);
-                }
+            Baton::Held { by, polling: true } if self.holder_work(&st) || self.unwritten(&st) => {
+                st.baton = Baton::Held { by, polling: false };
+                Some(false)
             }
+            _ => None,
+        };
+        drop(st);
+        self.notify(notify);
+        match act {
+            Some(true) => {
+                let _baton = BatonGuard(self);
+                self.turn(&mut self.io(), Wait::No, false);
+            }
+            Some(false) => self.wake(),
+            None => {}
         }
     }
 
+    /// Whether bytes wait that nobody is about to write: not held by the
+    /// pen's holder, not waiting for writability.
+    fn unwritten(&self, st: &State) -> bool {
+        st.core.has_transmit() && !st.pen && !st.write_blocked
+    }
+
     /// Whether the baton's holder has something to do beyond waiting for
-    /// input: bytes to write, a transport to install or close, events
-    /// for a loop to dispatch.
-    fn has_work(&self, st: &State) -> bool {
-        st.core.has_transmit()
-            || st.opened.is_some()
-            || st.core.closing() != Closing::No
+    /// input: a transport to install or close, a failed write to report,
+    /// events for a loop to dispatch.
+    fn holder_work(&self, st: &State) -> bool {
+        st.opened.is_some()
+            || st.write_failed.is_some()
+            || (st.core.closing() != Closing::No && !st.write_blocked)
             || (st.loop_owner.is_some() && st.core.has_events())
     }
 
@@ -243,16 +256,68 @@ impl Shared {
         }
     }
 
-    /// Delivers the handles the core settled and wakes their waiters.
-    fn settle(&self, st: &mut State) {
-        if st.core.has_settled() {
-            for s in st.core.take_settled() {
-                s.deliver();
+    /// Delivers the handles the core settled; whether waiters must be
+    /// told, which the caller does once it let go of the lock (a waiter
+    /// woken under it would only block on it again).
+    fn settle(&self, st: &mut State) -> bool {
+        if !st.core.has_settled() {
+            return false;
+        }
+        for s in st.core.take_settled() {
+            s.deliver();
+        }
+        st.waiters > 0
+    }
+
+    /// Wakes the waiters if `notify`, with no lock held.
+    fn notify(&self, notify: bool) {
+        if notify {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Writes what the core has for the socket, if nobody holds the pen:
+    /// takes it, writes with no lock held, and before putting it down
+    /// takes what came meanwhile. Returns with the lock held again.
+    fn write_out<'a>(&'a self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        if st.pen || !(st.core.has_transmit() || st.write_blocked) {
+            return st;
+        }
+        st.pen = true;
+        loop {
+            let bytes = st.core.take_transmit(Instant::now());
+            drop(st);
+            let (written, blocked) = {
+                let mut out = lock(&self.out);
+                let out = &mut *out;
+                if let Some(bytes) = bytes {
+                    out.unsent.push(bytes);
+                }
+                let written = match out.socket.as_deref() {
+                    Some(socket) => out.unsent.write_to(&mut Writer(socket)),
+                    None => {
+                        out.unsent.clear();
+                        mqtt_client::Written {
+                            bytes: 0,
+                            error: None,
+                        }
+                    }
+                };
+                (written, !out.unsent.is_empty())
+            };
+            st = self.lock();
+            st.core.transmitted(written.bytes);
+            st.write_blocked = blocked;
+            if let Some(e) = written.error {
+                st.write_failed.get_or_insert(e);
+                break;
             }
-            if st.waiters > 0 {
-                self.changed.notify_all();
+            if blocked || !st.core.has_transmit() {
+                break;
             }
         }
+        st.pen = false;
+        st
     }
 
     /// One turn of the baton's holder: install a new transport or close
@@ -265,14 +330,15 @@ impl Shared {
         let timeout = {
             let mut st = self.lock();
             let now = Instant::now();
-            self.install(&mut st, io, now);
+            self.transport(&mut st, io, now);
             match wait {
                 Wait::No => None,
                 Wait::Until(until) => {
                     let timer = st.core.poll_timeout();
-                    let busy = st.core.has_transmit()
+                    let busy = self.unwritten(&st)
                         || io.read_more
-                        || st.core.closing() != Closing::No
+                        || st.write_failed.is_some()
+                        || (st.core.closing() != Closing::No && !st.write_blocked)
                         || st.opened.is_some()
                         || (dispatch && st.core.has_events())
                         || timer.is_some_and(|t| t <= now);
@@ -304,29 +370,19 @@ impl Shared {
             });
         }
         let read = if readable { io.read() } else { Input::Nothing };
-        let bytes = {
-            let mut st = self.lock();
-            st.baton = Baton::Held {
-                by: me,
-                polling: false,
-            };
-            let now = Instant::now();
-            match read {
-                Input::Nothing => {}
-                Input::Data(n) => st.core.handle_read(now, &io.buf[..n]),
-                Input::Eof => st.core.handle_read_eof(now),
-                Input::Failed(e) => st.core.handle_transport_error(now, e),
-            }
-            if st.core.poll_timeout().is_some_and(|t| t <= now) {
-                st.core.handle_timeout(now);
-            }
-            st.core.take_transmit(now)
-        };
-        let written = io.write(bytes);
         let mut st = self.lock();
+        st.baton = Baton::Held {
+            by: me,
+            polling: false,
+        };
         let now = Instant::now();
-        st.core.transmitted(written.bytes);
-        if let Some(e) = written.error {
+        match read {
+            Input::Nothing => {}
+            Input::Data(n) => st.core.handle_read(now, &io.buf[..n]),
+            Input::Eof => st.core.handle_read_eof(now),
+            Input::Failed(e) => st.core.handle_transport_error(now, e),
+        }
+        if let Some(e) = st.write_failed.take() {
             // The reason may be waiting to be read (a TLS alert before the
             // peer closed): read it first, so that it is what is reported.
             if let Input::Data(n) = io.read() {
@@ -334,21 +390,38 @@ impl Shared {
             }
             st.core.handle_transport_error(now, e);
         }
-        self.close_if_due(&mut st, io, now);
-        self.settle(&mut st);
-        if dispatch {
-            let events: Vec<ClientEvent> = std::iter::from_fn(|| st.core.poll_event()).collect();
-            if !events.is_empty() {
-                return events;
-            }
+        if st.core.poll_timeout().is_some_and(|t| t <= now) {
+            st.core.handle_timeout(now);
         }
-        Vec::new()
+        st = self.write_out(st);
+        self.transport(&mut st, io, Instant::now());
+        let notify = self.settle(&mut st);
+        let events = if dispatch {
+            std::iter::from_fn(|| st.core.poll_event()).collect()
+        } else {
+            Vec::new()
+        };
+        drop(st);
+        self.notify(notify);
+        events
     }
 
-    /// Installs a socket another thread opened, and closes what the core
-    /// says to close.
-    fn install(&self, st: &mut State, io: &mut Io, now: Instant) {
-        self.close_if_due(st, io, now);
+    /// Closes the transport once the core ended it and its last bytes left
+    /// (or at once, if it failed), then installs a socket another thread
+    /// opened. Only while nobody holds the pen: its holder may be writing
+    /// to the socket, and it wakes the baton's holder when done.
+    fn transport(&self, st: &mut State, io: &mut Io, now: Instant) {
+        if st.pen {
+            return;
+        }
+        let close = match st.core.closing() {
+            Closing::No => false,
+            Closing::AfterWrites => !st.write_blocked,
+            Closing::Now => true,
+        };
+        if close {
+            self.close(st, io, now);
+        }
         let Some(socket) = st.opened.take() else {
             return;
         };
@@ -356,32 +429,41 @@ impl Shared {
             // A `connect` or `reconnect` replaces the current connection.
             st.core
                 .handle_transport_error(now, io::Error::other("replaced by a new connection"));
-            io.close();
-            st.core.transport_closed(now);
+            self.close(st, io, now);
         }
-        if let Err(e) = io.install(socket) {
+        let registered = io.poll.registry().register(
+            &mut SourceFd(&socket.as_raw_fd()),
+            SOCKET,
+            // Edge-triggered: reads go until the socket is drained, writes
+            // until it is full, and a new edge comes after either.
+            Interest::READABLE | Interest::WRITABLE,
+        );
+        if let Err(e) = registered {
+            let _ = socket.shutdown();
             st.core
                 .open_failed(now, Error::io_at(st.core.endpoint(), e), false);
             return;
         }
+        io.socket = Some(socket.clone());
+        lock(&self.out).socket = Some(socket);
         if let Err(e) = st.core.transport_opened(now) {
-            io.close();
+            self.close(st, io, now);
             st.core.open_failed(now, e, false);
         }
     }
 
-    /// Closes the transport once the core ended it and its last bytes left
-    /// (or at once, if it failed).
-    fn close_if_due(&self, st: &mut State, io: &mut Io, now: Instant) {
-        let close = match st.core.closing() {
-            Closing::No => false,
-            Closing::AfterWrites => io.unsent.is_empty(),
-            Closing::Now => true,
-        };
-        if close {
-            io.close();
-            st.core.transport_closed(now);
+    /// Closes the socket and tells the core.
+    fn close(&self, st: &mut State, io: &mut Io, now: Instant) {
+        io.forget();
+        let mut out = lock(&self.out);
+        if let Some(socket) = out.socket.take() {
+            let _ = socket.shutdown();
         }
+        out.unsent.clear();
+        drop(out);
+        st.write_blocked = false;
+        st.write_failed = None;
+        st.core.transport_closed(now);
     }
 
     /// Runs the callbacks for `events` on this thread, with no lock held,
@@ -395,9 +477,9 @@ impl Shared {
             fn drop(&mut self) {
                 let mut st = self.0.lock();
                 st.dispatched += self.1;
-                if st.waiters > 0 {
-                    self.0.changed.notify_all();
-                }
+                let notify = st.waiters > 0;
+                drop(st);
+                self.0.notify(notify);
             }
         }
         let _counted = Counted(self, events.len() as u64);
@@ -448,7 +530,7 @@ impl Shared {
             match st.baton {
                 Baton::Held { by, .. } if by == me => {
                     drop(st);
-                    self.turn(&mut self.lock_io(), Wait::Until(deadline), false);
+                    self.turn(&mut self.io(), Wait::Until(deadline), false);
                     st = self.lock();
                 }
                 Baton::Free if st.loop_owner.is_none() => {
@@ -460,7 +542,7 @@ impl Shared {
                     let baton = BatonGuard(self);
                     let client = self.client();
                     loop {
-                        let events = self.turn(&mut self.lock_io(), Wait::Until(deadline), true);
+                        let events = self.turn(&mut self.io(), Wait::Until(deadline), true);
                         if let Some(client) = &client {
                             self.dispatch(client, events);
                         }
@@ -512,10 +594,16 @@ impl Shared {
             }
         }
     }
+}
 
-    /// The I/O, for the baton's holder.
-    pub fn io(&self) -> MutexGuard<'_, Io> {
-        self.lock_io()
+impl Drop for Shared {
+    /// The last handle is gone: the transport closes at once, without
+    /// DISCONNECT (so the broker publishes the will).
+    fn drop(&mut self) {
+        let out = self.out.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(socket) = out.socket.take() {
+            let _ = socket.shutdown();
+        }
     }
 }
 
@@ -528,8 +616,9 @@ pub(crate) enum Wait {
     Until(Option<Instant>),
 }
 
-/// Holds the baton; dropping it writes what is left for the socket, then
-/// lets the baton go and tells the waiters.
+/// Holds the baton; dropping it finishes what is left for the socket (a
+/// command's bytes, a close, a new socket), then lets the baton go and
+/// tells the waiters.
 pub(crate) struct BatonGuard<'a>(&'a Shared);
 
 impl Drop for BatonGuard<'_> {
@@ -537,17 +626,18 @@ impl Drop for BatonGuard<'_> {
         let shared = self.0;
         loop {
             let mut st = shared.lock();
-            // Bytes a command left while this thread held the baton would
-            // otherwise wait for the next holder.
-            if st.core.has_transmit() || st.opened.is_some() {
+            let leftover = shared.unwritten(&st)
+                || st.opened.is_some()
+                || (st.core.closing() != Closing::No && !st.write_blocked);
+            if leftover && !st.pen {
                 drop(st);
-                shared.turn(&mut shared.lock_io(), Wait::No, false);
+                shared.turn(&mut shared.io(), Wait::No, false);
                 continue;
             }
             st.baton = Baton::Free;
-            if st.waiters > 0 {
-                shared.changed.notify_all();
-            }
+            let notify = st.waiters > 0;
+            drop(st);
+            shared.notify(notify);
             return;
         }
     }

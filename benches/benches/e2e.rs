@@ -1,12 +1,15 @@
-//! End to end through a local Mosquitto (issue 5): our blocking client
-//! (adapter-std) next to rumqttc's sync client, in the same run.
+//! End to end through a local Mosquitto: our blocking client (adapter-std)
+//! and our event-loop client (adapter-mio, on a Driver) next to rumqttc's
+//! sync client and libmosquitto (the C client, `peers/mosquitto_peer.c`,
+//! built on first use against Debian's libmosquitto-dev), in the same run.
 //!
 //! Throughput: one publisher and one subscriber, `E2E_MESSAGES` messages
 //! (default 100,000) of 32 bytes at QoS 0, 1 and 2, at most 1,000
-//! unacknowledged at a time, MQTT 3.1.1 for both libraries. Each (library,
-//! QoS) runs `E2E_RUNS` times (default 3), the libraries alternating (and
-//! which goes first alternating too), and the medians are reported, then
-//! the median (and range) of the ratios within pairs of back-to-back runs:
+//! unacknowledged at a time (rumqttc: 20 at QoS 2), MQTT 3.1.1 for every
+//! library. Each (library, QoS) runs `E2E_RUNS` times (default 3), the
+//! libraries taking turns (and who goes first rotating), and the medians
+//! are reported, then, for each of our clients, the median (and range) of
+//! its ratios to the fastest and the thriftiest peer within each round:
 //!
 //! - messages/s: messages received over the wall time from the first
 //!   publish to the last message received;
@@ -39,7 +42,7 @@
 //! Quick: `E2E_MESSAGES=20000 E2E_RUNS=1 E2E_RTT=2000 cargo bench -p mqtt-benches --bench e2e`
 //! One transport: `E2E_TRANSPORTS=tcp` (a comma-separated list of name
 //! prefixes); some QoS levels: `E2E_QOS=1,2`; no latency part: `E2E_RTT=0`;
-//! one library (for profiling): `E2E_LIBS=ours` or `E2E_LIBS=rumqttc`.
+//! some libraries (for profiling): `E2E_LIBS=ours,ours-mio,rumqttc,libmosquitto`.
 //! Without `--bench` (as `cargo test --benches` runs it) it is a smoke run
 //! of 2,000 messages and 200 round trips.
 //!
@@ -66,6 +69,8 @@ struct Transport {
     ours: Box<dyn Fn(&str) -> ClientOptions>,
     /// rumqttc's options for a client id, with that transport, if it has one here.
     theirs: Option<MakeRumqttc>,
+    /// The plain port libmosquitto connects to, for the TCP transport.
+    mosquitto_port: Option<u16>,
 }
 
 /// Makes rumqttc's options for a client id.
@@ -80,6 +85,7 @@ fn tcp(broker: &Broker) -> Transport {
         theirs: Some(Box::new(move |id| {
             rumqttc::MqttOptions::new(id, "127.0.0.1", port)
         })),
+        mosquitto_port: Some(port),
     }
 }
 
@@ -95,6 +101,7 @@ fn tls(broker: &Broker) -> Transport {
                 .client_id(id)
         }),
         theirs: None,
+        mosquitto_port: None,
     }
 }
 
@@ -109,6 +116,7 @@ fn websocket(broker: &Broker) -> Transport {
                 .client_id(id)
         }),
         theirs: None,
+        mosquitto_port: None,
     }
 }
 
@@ -120,6 +128,36 @@ fn qos_name(qos: QoS) -> &'static str {
     }
 }
 
+/// The libraries of the throughput runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lib {
+    /// adapter-std's blocking client.
+    Ours,
+    /// adapter-mio's client on a Driver.
+    OursMio,
+    /// rumqttc's sync client.
+    Rumqttc,
+    /// libmosquitto, the C client.
+    Mosquitto,
+}
+
+impl Lib {
+    const ALL: [Lib; 4] = [Lib::Ours, Lib::OursMio, Lib::Rumqttc, Lib::Mosquitto];
+
+    fn name(self) -> &'static str {
+        match self {
+            Lib::Ours => "ours",
+            Lib::OursMio => "ours-mio",
+            Lib::Rumqttc => "rumqttc",
+            Lib::Mosquitto => "libmosquitto",
+        }
+    }
+
+    fn is_ours(self) -> bool {
+        matches!(self, Lib::Ours | Lib::OursMio)
+    }
+}
+
 fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
     println!(
         "\n## {}: {messages} messages of {} bytes, window {}, MQTT 3.1.1, median of {runs}\n",
@@ -127,14 +165,22 @@ fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
         support::PAYLOAD_LEN,
         support::WINDOW
     );
-    println!("| QoS   | library  | msg/s   | CPU µs/msg | switches/msg | broker µs/msg | broker sw/msg | broker load | received | runs (msg/s)");
-    println!("|-------|----------|---------|------------|--------------|---------------|---------------|-------------|----------|-------------");
+    println!("| QoS   | library      | msg/s   | CPU µs/msg | switches/msg | broker µs/msg | broker sw/msg | broker load | received | runs (msg/s)");
+    println!("|-------|--------------|---------|------------|--------------|---------------|---------------|-------------|----------|-------------");
     // E2E_QOS=1,2 runs only those levels.
     let levels = std::env::var("E2E_QOS").unwrap_or_default();
     let chosen = |q: u8| levels.is_empty() || levels.split(',').any(|l| l.trim() == q.to_string());
-    // E2E_LIBS=ours (or rumqttc) runs one library only, for profiling.
-    let libs = std::env::var("E2E_LIBS").unwrap_or_default();
-    let runs_lib = |name: &str| libs.is_empty() || libs.split(',').any(|l| l.trim() == name);
+    // E2E_LIBS=ours,libmosquitto runs those libraries only (for profiling).
+    let wanted = std::env::var("E2E_LIBS").unwrap_or_default();
+    let libs: Vec<Lib> = Lib::ALL
+        .into_iter()
+        .filter(|l| wanted.is_empty() || wanted.split(',').any(|w| w.trim() == l.name()))
+        .filter(|l| match l {
+            Lib::Rumqttc => t.theirs.is_some(),
+            Lib::Mosquitto => t.mosquitto_port.is_some(),
+            _ => true,
+        })
+        .collect();
     let qos_levels = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
     for qos in qos_levels.into_iter().filter(|&q| chosen(q as u8)) {
         let w = Workload {
@@ -142,26 +188,24 @@ fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
             qos,
             broker_pid: broker.pid(),
         };
-        let mut ours = Vec::new();
-        let mut theirs = Vec::new();
+        let mut results: Vec<Vec<support::RunResult>> = vec![Vec::new(); libs.len()];
         for run in 0..runs {
-            // Who goes first alternates too, so neither library always
-            // meets the broker straight after the other's run.
-            let ours_first = run % 2 == 0;
-            if ours_first && runs_lib("ours") {
-                ours.push(support::ours_blocking(&*t.ours, w));
-            }
-            if let (Some(make), true) = (&t.theirs, runs_lib("rumqttc")) {
-                theirs.push(support::rumqttc_sync(&**make, w));
-            }
-            if !ours_first && runs_lib("ours") {
-                ours.push(support::ours_blocking(&*t.ours, w));
+            // The libraries take turns, and who goes first rotates, so none
+            // always meets the broker straight after the same other.
+            for k in 0..libs.len() {
+                let i = (run + k) % libs.len();
+                let r = match libs[i] {
+                    Lib::Ours => support::ours_blocking(&*t.ours, w),
+                    Lib::OursMio => support::ours_mio(&*t.ours, w),
+                    Lib::Rumqttc => support::rumqttc_sync(t.theirs.as_deref().expect("rumqttc"), w),
+                    Lib::Mosquitto => {
+                        support::mosquitto_c(t.mosquitto_port.expect("libmosquitto"), w)
+                    }
+                };
+                results[i].push(r);
             }
         }
-        for (name, results) in [("ours", &ours), ("rumqttc", &theirs)] {
-            if results.is_empty() {
-                continue;
-            }
+        for (lib, results) in libs.iter().zip(&results) {
             let (rate, cpu, received) = support::medians(results);
             let switches = support::median_switches(results);
             let broker_cpu =
@@ -171,39 +215,59 @@ fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
                 support::median_of(results, support::RunResult::broker_switches_per_message);
             let each: Vec<String> = results.iter().map(|r| format!("{:.0}", r.rate())).collect();
             println!(
-                "| {} | {name:<8} | {rate:>7.0} | {cpu:>10.2} | {switches:>12.2} | {broker_cpu:>13.2} | {broker_switches:>13.2} | {broker_load:>11.2} | {received:>8} | {}",
+                "| {} | {:<12} | {rate:>7.0} | {cpu:>10.2} | {switches:>12.2} | {broker_cpu:>13.2} | {broker_switches:>13.2} | {broker_load:>11.2} | {received:>8} | {}",
                 qos_name(qos),
+                lib.name(),
                 each.join(" ")
             );
         }
-        if !ours.is_empty() && !theirs.is_empty() {
-            let (our_rate, our_cpu, _) = support::medians(&ours);
-            let (their_rate, their_cpu, _) = support::medians(&theirs);
-            let met = our_rate >= their_rate && our_cpu < their_cpu;
-            println!(
-                "|       | goal: rate >= rumqttc, CPU < rumqttc: {} (rate x{:.2}, CPU x{:.2})",
-                if met { "met" } else { "NOT met" },
-                our_rate / their_rate,
-                our_cpu / their_cpu
-            );
-            // Run i of each library ran back to back: the ratio within a
-            // pair is what a drift of the machine's load affects least.
-            let paired = |f: fn(&support::RunResult) -> f64| {
-                let mut ratios: Vec<f64> =
-                    ours.iter().zip(&theirs).map(|(o, t)| f(o) / f(t)).collect();
-                ratios.sort_by(f64::total_cmp);
-                (
-                    ratios[ratios.len() / 2],
-                    ratios[0],
-                    ratios[ratios.len() - 1],
-                )
-            };
-            let (rate, rate_low, rate_high) = paired(support::RunResult::rate);
-            let (cpu, cpu_low, cpu_high) = paired(support::RunResult::cpu_per_message_us);
-            println!(
-                "|       | paired runs, ours / rumqttc: rate x{rate:.2} (x{rate_low:.2}..x{rate_high:.2}), CPU x{cpu:.2} (x{cpu_low:.2}..x{cpu_high:.2})"
-            );
-        }
+        goals(&libs, &results);
+    }
+}
+
+/// The issue's goals for each of our clients against the peers of the
+/// same run: a rate at least the fastest peer's, CPU per message at most
+/// 0.8 of the lowest peer's. Ratios are taken within each round (the runs
+/// of one round are back to back), and their median reported.
+fn goals(libs: &[Lib], results: &[Vec<support::RunResult>]) {
+    let peers: Vec<usize> = (0..libs.len()).filter(|&i| !libs[i].is_ours()).collect();
+    if peers.is_empty() {
+        return;
+    }
+    let rounds = results.iter().map(Vec::len).min().unwrap_or(0);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[0], v[v.len() - 1])
+    };
+    for ours in (0..libs.len()).filter(|&i| libs[i].is_ours()) {
+        // Per round: our rate over the fastest peer's, our CPU over the
+        // lowest peer CPU of that round.
+        let rate: Vec<f64> = (0..rounds)
+            .map(|r| {
+                let best = peers
+                    .iter()
+                    .map(|&p| results[p][r].rate())
+                    .fold(0.0, f64::max);
+                results[ours][r].rate() / best
+            })
+            .collect();
+        let cpu: Vec<f64> = (0..rounds)
+            .map(|r| {
+                let lowest = peers
+                    .iter()
+                    .map(|&p| results[p][r].cpu_per_message_us())
+                    .fold(f64::MAX, f64::min);
+                results[ours][r].cpu_per_message_us() / lowest
+            })
+            .collect();
+        let (rate, rate_low, rate_high) = median(rate);
+        let (cpu, cpu_low, cpu_high) = median(cpu);
+        let met = rate >= 1.0 && cpu <= 0.8;
+        println!(
+            "|       | {}: paired rate / fastest peer x{rate:.2} (x{rate_low:.2}..x{rate_high:.2}), CPU / lowest peer x{cpu:.2} (x{cpu_low:.2}..x{cpu_high:.2}); goal (rate >= x1.00, CPU <= x0.80): {}",
+            libs[ours].name(),
+            if met { "met" } else { "NOT met" }
+        );
     }
 }
 
@@ -297,6 +361,68 @@ fn ours_latency(make: &dyn Fn(&str) -> ClientOptions, n: usize) -> (Vec<Duration
     (puback, own)
 }
 
+/// Round trips of adapter-mio's client on a Driver turned by this thread.
+fn ours_mio_latency(
+    make: &dyn Fn(&str) -> ClientOptions,
+    n: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let mut driver = adapter_mio::Driver::new().expect("mio Poll");
+    let client = adapter_mio::MqttClient::new(make("e2e-mio-rtt")).expect("options");
+    let got = std::sync::Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let g = got.clone();
+    client.on_message(move |_, _| *g.lock().expect("lock") = Some(Instant::now()));
+    let subacked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = subacked.clone();
+    client.on_subscribe(move |_, _, _, _| s.store(true, std::sync::atomic::Ordering::Relaxed));
+    client.connect().expect("connect");
+    let id = driver.add(client);
+    let limit = Duration::from_secs(10);
+    assert!(driver
+        .run_until(limit, |d| d.client(id).is_some_and(|c| c.is_connected()))
+        .expect("driver"));
+    let payload = Bytes::from(vec![0xA5u8; support::PAYLOAD_LEN]);
+
+    let topic = support::unique_topic("rtt-mio");
+    let puback = sample(n, || {
+        let t0 = Instant::now();
+        let h = driver
+            .client(id)
+            .expect("client")
+            .publish(&topic, payload.clone(), QoS::AtLeastOnce, false)
+            .expect("publish");
+        assert!(driver
+            .run_until(limit, |_| h.is_published())
+            .expect("driver"));
+        t0.elapsed()
+    });
+
+    let topic = support::unique_topic("rtt-mio-sub");
+    driver
+        .client(id)
+        .expect("client")
+        .subscribe(&topic, QoS::AtLeastOnce)
+        .expect("subscribe");
+    assert!(driver
+        .run_until(limit, |_| subacked
+            .load(std::sync::atomic::Ordering::Relaxed))
+        .expect("driver"));
+    let own = sample(n, || {
+        let t0 = Instant::now();
+        driver
+            .client(id)
+            .expect("client")
+            .publish(&topic, payload.clone(), QoS::AtLeastOnce, false)
+            .expect("publish");
+        assert!(driver
+            .run_until(limit, |_| got.lock().expect("lock").is_some())
+            .expect("driver"));
+        let at = got.lock().expect("lock").take().expect("arrived");
+        at.saturating_duration_since(t0)
+    });
+    let _ = driver.client(id).map(|c| c.disconnect());
+    (puback, own)
+}
+
 /// Round trips of rumqttc's sync client with default options, TCP_NODELAY
 /// as given (rumqttc's default is off).
 fn rumqttc_latency(
@@ -367,24 +493,38 @@ fn latency(t: &Transport, n: usize) {
     );
     println!("| round trip                  | library                    | samples | p50 µs  | p99 µs  | p99.9 µs");
     println!("|-----------------------------|----------------------------|---------|---------|---------|---------");
-    let mut rows = Vec::new();
-    let (ack, own) = ours_latency(&*t.ours, n);
-    rows.push(("ours", ack, own));
+    // (round trip, library, samples, p50, p99, p99.9)
+    let mut lines: Vec<(&str, &str, usize, f64, f64, f64)> = Vec::new();
+    let mut add = |name: &'static str, (ack, own): (Vec<Duration>, Vec<Duration>)| {
+        for (what, samples) in [
+            ("publish -> PUBACK", ack),
+            ("publish -> own subscription", own),
+        ] {
+            let count = samples.len();
+            let (p50, p99, p999) = percentiles(samples);
+            lines.push((what, name, count, p50, p99, p999));
+        }
+    };
+    add("ours (tcp_nodelay default)", ours_latency(&*t.ours, n));
+    add("ours-mio", ours_mio_latency(&*t.ours, n));
     if let Some(make) = &t.theirs {
-        let (ack, own) = rumqttc_latency(&**make, n, false);
-        rows.push(("rumqttc (default: Nagle on)", ack, own));
-        let (ack, own) = rumqttc_latency(&**make, n, true);
-        rows.push(("rumqttc (tcp_nodelay)", ack, own));
+        add(
+            "rumqttc (default: Nagle on)",
+            rumqttc_latency(&**make, n, false),
+        );
+        add("rumqttc (tcp_nodelay)", rumqttc_latency(&**make, n, true));
     }
-    let mut lines = Vec::new();
-    for (name, ack, own) in rows {
-        lines.push(("publish -> PUBACK", name, ack));
-        lines.push(("publish -> own subscription", name, own));
+    if let Some(port) = t.mosquitto_port {
+        let [ack, own] = support::mosquitto_c_latency(port, n);
+        for (what, (count, p50, p99, p999)) in [
+            ("publish -> PUBACK", ack),
+            ("publish -> own subscription", own),
+        ] {
+            lines.push((what, "libmosquitto (tcp_nodelay)", count, p50, p99, p999));
+        }
     }
     lines.sort_by_key(|l| l.0 != "publish -> PUBACK");
-    for (what, name, samples) in lines {
-        let count = samples.len();
-        let (p50, p99, p999) = percentiles(samples);
+    for (what, name, count, p50, p99, p999) in lines {
         println!("| {what:<27} | {name:<26} | {count:>7} | {p50:>7.1} | {p99:>7.1} | {p999:>8.1}");
     }
 }

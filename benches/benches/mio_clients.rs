@@ -36,13 +36,12 @@ mod support;
 
 use adapter_mio::{Driver, MqttClient};
 use adapter_std::ClientOptions;
-use bytes::Bytes;
 use mqtt_proto::QoS;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{env_usize, RunResult, Workload};
+use support::{env_usize, Workload};
 
 // ---- a counting allocator ----
 
@@ -467,94 +466,6 @@ fn print_memory(ours: &Memory, theirs: &Memory) {
 
 // ---- throughput ----
 
-/// The e2e workload through two `MqttClient`s on one `Driver`, this thread.
-fn ours_mio(port: u16, w: Workload) -> RunResult {
-    let topic = support::unique_topic("mio");
-    let options = |id: &str| ClientOptions::new("127.0.0.1", port).client_id(id);
-    let mut driver = Driver::new().expect("mio Poll");
-    let received = Arc::new(AtomicUsize::new(0));
-    let last = Arc::new(std::sync::Mutex::new(Instant::now()));
-    let subscribed = Arc::new(AtomicUsize::new(0));
-    let completed = Arc::new(AtomicUsize::new(0));
-
-    let sub = MqttClient::new(options("e2e-mio-sub")).expect("options");
-    let (r, l, n) = (received.clone(), last.clone(), w.messages);
-    sub.on_message(move |_, _| {
-        if r.fetch_add(1, Ordering::Relaxed) + 1 == n {
-            *l.lock().expect("lock") = Instant::now();
-        }
-    });
-    let (s, t, qos) = (subscribed.clone(), topic.clone(), w.qos);
-    sub.on_connect(move |c, _| {
-        c.subscribe(&t, qos).expect("subscribe");
-    });
-    sub.on_subscribe(move |_, _, codes, _| {
-        assert!(codes.iter().all(|c| !c.is_error()), "refused: {codes:?}");
-        s.fetch_add(1, Ordering::Relaxed);
-    });
-    sub.connect().expect("connect");
-    driver.add(sub);
-    let publisher = MqttClient::new(options("e2e-mio-pub").max_inflight(support::WINDOW as u16))
-        .expect("options");
-    let c = completed.clone();
-    publisher.on_publish(move |_, _, outcome| {
-        assert!(outcome.is_delivered(), "publish failed: {outcome:?}");
-        c.fetch_add(1, Ordering::Relaxed);
-    });
-    publisher.connect().expect("connect");
-    let pub_id = driver.add(publisher);
-    let ready = driver
-        .run_until(Duration::from_secs(10), |d| {
-            subscribed.load(Ordering::Relaxed) == 1
-                && d.client(pub_id).is_some_and(MqttClient::is_connected)
-        })
-        .expect("driver");
-    assert!(ready, "clients did not connect");
-
-    let payload = Bytes::from(vec![0xA5u8; support::PAYLOAD_LEN]);
-    let mut sent = 0;
-    let mut last_count = 0;
-    let mut last_change = Instant::now();
-    let meter = support::Meter::start(w.broker_pid);
-    while received.load(Ordering::Relaxed) < w.messages {
-        let publisher = driver.client(pub_id).expect("publisher");
-        // At most a window per turn: a QoS 0 message completes as soon as
-        // it is written, and without a bound the loop would publish them
-        // all before serving the subscriber once.
-        let turn_end = sent + support::WINDOW;
-        while sent < w.messages
-            && sent < turn_end
-            && sent - completed.load(Ordering::Relaxed) < support::WINDOW
-        {
-            publisher
-                .publish(&topic, payload.clone(), w.qos, false)
-                .expect("publish");
-            sent += 1;
-        }
-        driver
-            .run_once(Some(Duration::from_millis(100)))
-            .expect("driver");
-        let count = received.load(Ordering::Relaxed);
-        if count != last_count {
-            last_count = count;
-            last_change = Instant::now();
-        } else if last_change.elapsed() > Duration::from_secs(5) {
-            *last.lock().expect("lock") = last_change;
-            break;
-        }
-    }
-    let last = *last.lock().expect("lock");
-    let result = meter.finish(received.load(Ordering::Relaxed), last);
-    let ids: Vec<_> = driver.ids().collect();
-    for id in ids {
-        if let Some(c) = driver.client(id) {
-            let _ = c.disconnect();
-        }
-    }
-    let _ = driver.run_until(Duration::from_millis(50), |_| false);
-    result
-}
-
 fn throughput(broker: &mqtt_testing::Broker, messages: usize, runs: usize) {
     let port = broker.port();
     println!(
@@ -569,6 +480,7 @@ fn throughput(broker: &mqtt_testing::Broker, messages: usize, runs: usize) {
         "|-------|----------------------------|---------|------------|--------------|---------------|---------------|-------------|----------|-------------"
     );
     let blocking = move |id: &str| ClientOptions::new("127.0.0.1", port).client_id(id);
+    let make = blocking;
     for (qos, name) in [
         (QoS::AtMostOnce, "QoS 0"),
         (QoS::AtLeastOnce, "QoS 1"),
@@ -582,7 +494,7 @@ fn throughput(broker: &mqtt_testing::Broker, messages: usize, runs: usize) {
         let mut mio = Vec::new();
         let mut std_ = Vec::new();
         for _ in 0..runs {
-            mio.push(ours_mio(port, w));
+            mio.push(support::ours_mio(&make, w));
             std_.push(support::ours_blocking(&blocking, w));
         }
         for (client, results) in [

@@ -438,17 +438,19 @@ impl ClientCore {
 
     // ---- commands ----
 
-    /// Accepts a message for publication; its handle completes through the
-    /// returned completion.
+    /// Accepts a message for publication; its handle completes through
+    /// `completion` (made by the caller, so that an adapter allocates it
+    /// before taking its lock).
     pub fn publish(
         &mut self,
         now: Instant,
         message: OutboundMessage,
-    ) -> Result<(MessageId, Arc<Completion>), Error> {
+        completion: Arc<Completion>,
+    ) -> Result<MessageId, Error> {
         let id = self.session.publish(now, message)?;
-        let completion = self.completions.track(id);
+        self.completions.track(id, completion);
         self.absorb(now);
-        Ok((id, completion))
+        Ok(id)
     }
 
     /// Sends SUBSCRIBE; the SUBACK reaches on_subscribe.

@@ -12,6 +12,7 @@ use crate::callbacks::PublishOutcome;
 use mqtt_proto::PacketId;
 use mqtt_session::{Event, MessageId};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -170,7 +171,29 @@ impl MessageHandle {
 /// The messages whose handles wait for an outcome, keyed by message id.
 #[derive(Debug, Default)]
 pub struct Completions {
-    waiting: HashMap<MessageId, Arc<Completion>>,
+    waiting: HashMap<MessageId, Arc<Completion>, BuildHasherDefault<IdHasher>>,
+}
+
+/// Message ids are a counter, so a multiplicative hash spreads them well:
+/// no need for SipHash's cost (its keys defend against chosen inputs, and
+/// these are ours).
+#[derive(Debug, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// A completion decided by an event, to be delivered once no lock is held.
@@ -194,11 +217,9 @@ impl Completions {
         self.waiting.is_empty()
     }
 
-    /// Starts waiting for message `id`; the returned completion goes into its handle.
-    pub fn track(&mut self, id: MessageId) -> Arc<Completion> {
-        let c = Arc::new(Completion::default());
-        self.waiting.insert(id, c.clone());
-        c
+    /// Starts waiting for message `id`, whose handle holds `completion`.
+    pub fn track(&mut self, id: MessageId, completion: Arc<Completion>) {
+        self.waiting.insert(id, completion);
     }
 
     /// The completion `event` decides, if any.
@@ -233,7 +254,7 @@ impl Completions {
     /// Frees the map's memory when no handle waits (an idle client of many).
     pub fn shrink(&mut self) {
         if self.waiting.is_empty() && self.waiting.capacity() > 0 {
-            self.waiting = HashMap::new();
+            self.waiting = HashMap::default();
         }
     }
 }

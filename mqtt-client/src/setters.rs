@@ -166,8 +166,10 @@ macro_rules! client_commands {
                 &self,
                 message: $crate::OutboundMessage,
             ) -> Result<$crate::MessageHandle, $crate::Error> {
-                let (id, completion) = self.command(|core, now| core.publish(now, message))?;
-                Ok($crate::MessageHandle::new(id, completion, self.network()))
+                let completion = ::std::sync::Arc::new($crate::Completion::default());
+                let handle = completion.clone();
+                let id = self.command(|core, now| core.publish(now, message, completion))?;
+                Ok($crate::MessageHandle::new(id, handle, self.network()))
             }
 
             /// Subscribes to one filter; the result arrives in on_subscribe.

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+use adapter_mio::{Driver, MqttClient};
 use adapter_std::{Client, ClientOptions};
 use bytes::Bytes;
 use mqtt_proto::QoS;
@@ -370,6 +371,96 @@ pub fn ours_blocking(make: &dyn Fn(&str) -> ClientOptions, w: Workload) -> RunRe
     result
 }
 
+/// The workload through two adapter-mio `MqttClient`s on one `Driver`,
+/// driven by the calling thread, which also publishes: up to a window per
+/// turn, waiting (turning the driver) while [`WINDOW`] are unfinished.
+pub fn ours_mio(make: &dyn Fn(&str) -> ClientOptions, w: Workload) -> RunResult {
+    let topic = unique_topic("mio");
+    let options = make;
+    let mut driver = Driver::new().expect("mio Poll");
+    let received = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(std::sync::Mutex::new(Instant::now()));
+    let subscribed = Arc::new(AtomicUsize::new(0));
+    let completed = Arc::new(AtomicUsize::new(0));
+
+    let sub = MqttClient::new(options("e2e-mio-sub")).expect("options");
+    let (r, l, n) = (received.clone(), last.clone(), w.messages);
+    sub.on_message(move |_, _| {
+        if r.fetch_add(1, Ordering::Relaxed) + 1 == n {
+            *l.lock().expect("lock") = Instant::now();
+        }
+    });
+    let (s, t, qos) = (subscribed.clone(), topic.clone(), w.qos);
+    sub.on_connect(move |c, _| {
+        c.subscribe(&t, qos).expect("subscribe");
+    });
+    sub.on_subscribe(move |_, _, codes, _| {
+        assert!(codes.iter().all(|c| !c.is_error()), "refused: {codes:?}");
+        s.fetch_add(1, Ordering::Relaxed);
+    });
+    sub.connect().expect("connect");
+    driver.add(sub);
+    let publisher =
+        MqttClient::new(options("e2e-mio-pub").max_inflight(WINDOW as u16)).expect("options");
+    let c = completed.clone();
+    publisher.on_publish(move |_, _, outcome| {
+        assert!(outcome.is_delivered(), "publish failed: {outcome:?}");
+        c.fetch_add(1, Ordering::Relaxed);
+    });
+    publisher.connect().expect("connect");
+    let pub_id = driver.add(publisher);
+    let ready = driver
+        .run_until(Duration::from_secs(10), |d| {
+            subscribed.load(Ordering::Relaxed) == 1
+                && d.client(pub_id).is_some_and(MqttClient::is_connected)
+        })
+        .expect("driver");
+    assert!(ready, "clients did not connect");
+
+    let payload = Bytes::from(vec![0xA5u8; PAYLOAD_LEN]);
+    let mut sent = 0;
+    let mut last_count = 0;
+    let mut last_change = Instant::now();
+    let meter = Meter::start(w.broker_pid);
+    while received.load(Ordering::Relaxed) < w.messages {
+        let publisher = driver.client(pub_id).expect("publisher");
+        // At most a window per turn: a QoS 0 message completes as soon as
+        // it is written, and without a bound the loop would publish them
+        // all before serving the subscriber once.
+        let turn_end = sent + WINDOW;
+        while sent < w.messages
+            && sent < turn_end
+            && sent - completed.load(Ordering::Relaxed) < WINDOW
+        {
+            publisher
+                .publish(&topic, payload.clone(), w.qos, false)
+                .expect("publish");
+            sent += 1;
+        }
+        driver
+            .run_once(Some(Duration::from_millis(100)))
+            .expect("driver");
+        let count = received.load(Ordering::Relaxed);
+        if count != last_count {
+            last_count = count;
+            last_change = Instant::now();
+        } else if last_change.elapsed() > Duration::from_secs(5) {
+            *last.lock().expect("lock") = last_change;
+            break;
+        }
+    }
+    let last = *last.lock().expect("lock");
+    let result = meter.finish(received.load(Ordering::Relaxed), last);
+    let ids: Vec<_> = driver.ids().collect();
+    for id in ids {
+        if let Some(c) = driver.client(id) {
+            let _ = c.disconnect();
+        }
+    }
+    let _ = driver.run_until(Duration::from_millis(50), |_| false);
+    result
+}
+
 /// rumqttc's QoS.
 pub fn rumqttc_qos(qos: QoS) -> rumqttc::QoS {
     match qos {
@@ -454,7 +545,7 @@ impl RumqttcPeer {
 
 /// The workload through rumqttc's sync `Client`: each client's `Connection`
 /// is iterated on its own thread, the calling thread publishes. The
-/// publisher's in-flight limit is [`WINDOW`]; rumqttc stops taking
+/// publisher's in-flight limit is [`WINDOW`] (20 at QoS 2); rumqttc stops taking
 /// requests while it is full, and `publish` blocks once its request
 /// channel (capacity 10) is full too.
 pub fn rumqttc_sync(make: &dyn Fn(&str) -> rumqttc::MqttOptions, w: Workload) -> RunResult {
@@ -483,7 +574,14 @@ pub fn rumqttc_sync(make: &dyn Fn(&str) -> rumqttc::MqttOptions, w: Workload) ->
     );
 
     let mut options = make("e2e-rumqttc-pub");
-    options.set_inflight(WINDOW as u16);
+    // At QoS 2 with more than Mosquitto's 20 in flight per client, rumqttc
+    // (3.1.1) loses messages: the broker answers the excess with a
+    // quota-exceeded PUBREC 3.1.1 cannot express. 20 keeps it correct.
+    options.set_inflight(if w.qos == QoS::ExactlyOnce {
+        20
+    } else {
+        WINDOW as u16
+    });
     let publisher = RumqttcPeer::start(options, |_| {});
 
     let payload = vec![0xA5u8; PAYLOAD_LEN];
@@ -522,4 +620,96 @@ pub fn median_of(runs: &[RunResult], f: impl Fn(&RunResult) -> f64) -> f64 {
     let mut v: Vec<f64> = runs.iter().map(f).collect();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// The libmosquitto peer (`benches/peers/mosquitto_peer.c`), compiled on
+/// first use with the system's C compiler against Debian's
+/// libmosquitto-dev. Panics with what to install if that fails.
+pub fn mosquitto_peer() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let source = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/mosquitto_peer.c");
+            let binary = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mosquitto_peer");
+            let out = std::process::Command::new("cc")
+                .args(["-O2", "-Wall", "-o"])
+                .arg(&binary)
+                .arg(source)
+                .args(["-lmosquitto", "-lpthread"])
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run the C compiler `cc`: {e}"));
+            assert!(
+                out.status.success(),
+                "building the libmosquitto peer failed (apt-get install -y libmosquitto-dev gcc):\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            binary
+        })
+        .clone()
+}
+
+/// The workload through libmosquitto (the C client), in its own process:
+/// see `peers/mosquitto_peer.c`. It measures its own CPU and the broker's
+/// over the same span as the Rust runs do.
+pub fn mosquitto_c(port: u16, w: Workload) -> RunResult {
+    let topic = unique_topic("mosquitto");
+    let qos = (w.qos as u8).to_string();
+    let out = std::process::Command::new(mosquitto_peer())
+        .args(["throughput", &port.to_string(), &qos])
+        .arg(w.messages.to_string())
+        .arg(WINDOW.to_string())
+        .arg(w.broker_pid.unwrap_or(0).to_string())
+        .arg(&topic)
+        .output()
+        .expect("run the libmosquitto peer");
+    assert!(
+        out.status.success(),
+        "libmosquitto peer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .map(|v| v.parse().expect("a number from the libmosquitto peer"))
+        .collect();
+    assert_eq!(f.len(), 6, "libmosquitto peer said {line:?}");
+    RunResult {
+        received: f[0] as usize,
+        wall: Duration::from_nanos(f[1]),
+        cpu: Duration::from_nanos(f[2]),
+        switches: f[3],
+        broker_cpu: Duration::from_nanos(f[4]),
+        broker_switches: f[5],
+    }
+}
+
+/// QoS 1 round trips through libmosquitto with TCP_NODELAY:
+/// (samples, p50, p99, p99.9 in µs) for publish → PUBACK and publish →
+/// own subscription.
+pub fn mosquitto_c_latency(port: u16, n: usize) -> [(usize, f64, f64, f64); 2] {
+    let out = std::process::Command::new(mosquitto_peer())
+        .args(["rtt", &port.to_string(), &n.to_string()])
+        .arg(unique_topic("mosquitto-rtt"))
+        .output()
+        .expect("run the libmosquitto peer");
+    assert!(
+        out.status.success(),
+        "libmosquitto peer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = |what: &str| {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(what))
+            .unwrap_or_else(|| panic!("no {what} line in {text:?}"));
+        let v: Vec<&str> = line.split_whitespace().collect();
+        (
+            v[1].parse().expect("count"),
+            v[2].parse().expect("p50"),
+            v[3].parse().expect("p99"),
+            v[4].parse().expect("p99.9"),
+        )
+    };
+    [row("puback"), row("own")]
 }

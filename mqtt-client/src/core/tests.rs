@@ -120,7 +120,8 @@ fn qos_0_handles_settle_when_the_bytes_are_written_not_when_taken() {
     let (mut core, now) = connected(ProtocolVersion::V3_1_1, &[0x20, 0x02, 0x00, 0x00]);
     drain(&mut core, now);
     let message = OutboundMessage::publish("t", "x", QoS::AtMostOnce, false).unwrap();
-    let (_, completion) = core.publish(now, message).unwrap();
+    let completion = Arc::new(Completion::default());
+    core.publish(now, message, completion.clone()).unwrap();
     let bytes = core.take_transmit(now).unwrap();
     assert!(!core.has_settled());
     core.transmitted(bytes.len() - 1);
@@ -138,13 +139,13 @@ fn completions_reach_the_callbacks_only_when_asked_for() {
     drain(&mut core, now);
     events(&mut core);
     let m = || OutboundMessage::publish("t", "x", QoS::AtLeastOnce, false).unwrap();
-    core.publish(now, m()).unwrap();
+    core.publish(now, m(), Default::default()).unwrap();
     drain(&mut core, now);
     core.handle_read(now, &[0x40, 0x02, 0x00, 0x01]);
     assert!(events(&mut core).is_empty());
     assert_eq!(core.take_settled().len(), 1);
     core.report_published(true);
-    core.publish(now, m()).unwrap();
+    core.publish(now, m(), Default::default()).unwrap();
     drain(&mut core, now);
     core.handle_read(now, &[0x40, 0x02, 0x00, 0x02]);
     assert!(matches!(
