@@ -29,13 +29,23 @@ use std::time::{Duration, Instant};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// What the handles of one client share: the network state, the callbacks
+/// (replaced copy-on-write), the `loop_start` thread.
+pub(crate) struct Inner {
+    /// This client, for running callbacks from a message handle's wait.
+    self_ref: Weak<Inner>,
+    pub net: Shared,
+    pub callbacks: RwLock<Arc<Callbacks<Client>>>,
+    pub background: Mutex<Option<std::thread::JoinHandle<Result<(), Error>>>>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("endpoint", &self.shared.lock().core.endpoint())
+            .field("endpoint", &self.inner.net.lock().core.endpoint())
             .field("connected", &self.is_connected())
             .finish()
     }
@@ -73,27 +83,29 @@ impl Client {
         let connector = connector.unwrap_or_else(|| Arc::new(TcpConnector::new(options)));
         let (io, waker) = Io::new().map_err(Error::from)?;
         Ok(Self {
-            shared: Arc::new_cyclic(|self_ref| Shared {
+            inner: Arc::new_cyclic(|self_ref| Inner {
                 self_ref: self_ref.clone(),
-                state: Mutex::new(State {
-                    core,
-                    baton: Baton::Free,
-                    pen: false,
-                    write_blocked: false,
-                    write_failed: None,
-                    opened: None,
-                    loop_owner: None,
-                    loop_epoch: 0,
-                    waiters: 0,
-                    dispatched: 0,
-                }),
-                changed: Condvar::new(),
-                io: Mutex::new(io),
-                out: Mutex::new(Default::default()),
-                waker,
+                net: Shared {
+                    state: Mutex::new(State {
+                        core,
+                        baton: Baton::Free,
+                        pen: false,
+                        write_blocked: false,
+                        write_failed: None,
+                        opened: None,
+                        loop_owner: None,
+                        loop_epoch: 0,
+                        waiters: 0,
+                        dispatched: 0,
+                    }),
+                    changed: Condvar::new(),
+                    io: Mutex::new(io),
+                    out: Mutex::new(Default::default()),
+                    waker,
+                    connector,
+                    connect_timeout: options.connect_timeout_value(),
+                },
                 callbacks: RwLock::new(Arc::new(Callbacks::default())),
-                connector,
-                connect_timeout: options.connect_timeout_value(),
                 background: Mutex::new(None),
             }),
         })
@@ -115,21 +127,26 @@ impl Client {
     /// (they would nest); on_connect then runs after the current callback.
     pub fn connect(&self) -> Result<ConnectInfo, Error> {
         let before = {
-            let mut st = self.shared.lock();
+            let mut st = self.inner.net.lock();
             st.core.begin_connect();
             st.core.attempts()
         };
-        let deadline = Instant::now() + self.shared.connect_timeout;
-        match self.shared.connector.connect(self.shared.connect_timeout) {
+        let deadline = Instant::now() + self.inner.net.connect_timeout;
+        match self
+            .inner
+            .net
+            .connector
+            .connect(self.inner.net.connect_timeout)
+        {
             Ok(socket) => {
-                let mut st = self.shared.lock();
+                let mut st = self.inner.net.lock();
                 st.opened = Some(socket);
-                self.shared.after_command(st);
+                self.inner.net.after_command(st);
             }
             Err(e) => {
-                let mut st = self.shared.lock();
+                let mut st = self.inner.net.lock();
                 st.core.open_failed(Instant::now(), e.clone(), false);
-                self.shared.after_command(st);
+                self.inner.net.after_command(st);
                 return Err(e);
             }
         }
@@ -140,10 +157,14 @@ impl Client {
                 .is_some_and(|o| nested || st.dispatched >= o.events_before)
         };
         // The CONNACK may come at the deadline's edge; its callbacks run anyway.
-        if !self.shared.wait_until(decided, Some(deadline)) {
+        if !self
+            .inner
+            .net
+            .wait_until(decided, Some(deadline), &|events| self.dispatch(events))
+        {
             return Err(Error::Timeout);
         }
-        let st = self.shared.lock();
+        let st = self.inner.net.lock();
         match st.core.outcome() {
             Some(o) if o.attempt > before => o.result.clone(),
             _ => Err(Error::Timeout),
@@ -153,23 +174,23 @@ impl Client {
     /// Asks the network loop (loop_start or loop_forever) to connect, and
     /// returns at once (Paho's `connect_async`).
     pub fn connect_async(&self) {
-        let mut st = self.shared.lock();
+        let mut st = self.inner.net.lock();
         st.core.request_connection(Instant::now());
         drop(st);
-        self.shared.wake();
+        self.inner.net.wake();
     }
 
     /// Closes the current connection, if any, and connects again, resuming
     /// the session.
     pub fn reconnect(&self) -> Result<ConnectInfo, Error> {
         {
-            let mut st = self.shared.lock();
+            let mut st = self.inner.net.lock();
             if st.core.has_transport() {
                 st.core.handle_transport_error(
                     Instant::now(),
                     std::io::Error::other("reconnect asked"),
                 );
-                self.shared.after_command(st);
+                self.inner.net.after_command(st);
             }
         }
         self.connect()
@@ -178,7 +199,7 @@ impl Client {
     /// How long `connect` waits for the CONNACK, and the loops for a
     /// transport to open.
     pub fn connect_timeout(&self) -> Duration {
-        self.shared.connect_timeout
+        self.inner.net.connect_timeout
     }
 
     // ---- what the shared setters and commands call ----
@@ -187,7 +208,7 @@ impl Client {
     /// a callback may change callbacks while others run.
     pub(crate) fn set_callbacks(&self, f: impl FnOnce(&mut Callbacks<Client>)) {
         let mut slot = self
-            .shared
+            .inner
             .callbacks
             .write()
             .unwrap_or_else(|e| e.into_inner());
@@ -196,11 +217,11 @@ impl Client {
         let report = next.on_publish.is_some();
         *slot = Arc::new(next);
         drop(slot);
-        self.shared.lock().core.report_published(report);
+        self.inner.net.lock().core.report_published(report);
     }
 
     pub(crate) fn callbacks(&self) -> Arc<Callbacks<Client>> {
-        self.shared
+        self.inner
             .callbacks
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -215,30 +236,50 @@ impl Client {
         &self,
         f: impl FnOnce(&mut ClientCore, Instant) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let mut st = self.shared.lock();
+        let mut st = self.inner.net.lock();
         let result = f(&mut st.core, Instant::now());
-        self.shared.after_command(st);
+        self.inner.net.after_command(st);
         result
     }
 
     fn inspect<R>(&self, f: impl FnOnce(&ClientCore) -> R) -> R {
-        f(&self.shared.lock().core)
+        f(&self.inner.net.lock().core)
     }
 
     fn network(&self) -> Option<Weak<dyn Network>> {
-        let weak: Weak<dyn Network> = Arc::downgrade(&self.shared) as Weak<dyn Network>;
+        let weak: Weak<dyn Network> = Arc::downgrade(&self.inner) as Weak<dyn Network>;
         Some(weak)
+    }
+
+    /// Runs the callbacks for `events` on this thread, with no lock held,
+    /// and counts them as dispatched (also if a callback panics).
+    pub(crate) fn dispatch(&self, events: Vec<mqtt_client::ClientEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let _counted = self.inner.net.dispatching(events.len());
+        let callbacks = self.callbacks();
+        for e in events {
+            callbacks.dispatch_one(self, e);
+        }
     }
 }
 
-impl Network for Shared {
+impl Network for Inner {
     fn packet_id_of(&self, id: MessageId) -> Option<PacketId> {
-        self.lock().core.packet_id_of(id)
+        self.net.lock().core.packet_id_of(id)
     }
 
     fn wait_for(&self, completion: &mqtt_client::Completion, timeout: Option<Duration>) {
         let deadline = timeout.map(|t| Instant::now() + t);
-        self.wait_until(|_, _| completion.is_done(), deadline);
+        let client = self.self_ref.upgrade().map(|inner| Client { inner });
+        let dispatch = |events: Vec<mqtt_client::ClientEvent>| {
+            if let Some(client) = &client {
+                client.dispatch(events);
+            }
+        };
+        self.net
+            .wait_until(|_, _| completion.is_done(), deadline, &dispatch);
     }
 }
 

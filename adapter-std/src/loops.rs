@@ -16,7 +16,7 @@ impl Client {
     /// `loop_forever` runs, and with [`Error::NotConnected`] when there is
     /// no connection, none wanted and nothing to report.
     pub fn loop_once(&self, timeout: Duration) -> Result<(), Error> {
-        let shared = &self.shared;
+        let shared = &self.inner.net;
         let me = std::thread::current().id();
         if shared.lock().loop_owner.is_some_and(|owner| owner != me) {
             return Err(Error::LoopAlreadyRunning);
@@ -42,7 +42,7 @@ impl Client {
             Wait::Until(Some(Instant::now() + timeout)),
             true,
         );
-        shared.dispatch(self, events);
+        self.dispatch(events);
         drop(baton);
         Ok(())
     }
@@ -52,7 +52,7 @@ impl Client {
     /// is lost. With `retry_first_connection` false, a failure to open the
     /// very first connection is returned instead of retried.
     pub fn loop_forever_with(&self, retry_first_connection: bool) -> Result<(), Error> {
-        let shared = &self.shared;
+        let shared = &self.inner.net;
         let me = std::thread::current().id();
         let epoch = {
             let mut st = shared.lock();
@@ -70,7 +70,7 @@ impl Client {
         loop {
             shared.reconnect_if_due();
             let events = shared.turn(&mut shared.io(), Wait::Until(None), true);
-            shared.dispatch(self, events);
+            self.dispatch(events);
             let st = shared.lock();
             if st.loop_epoch != epoch {
                 return Ok(());
@@ -102,12 +102,12 @@ impl Client {
     /// connection is lost and runs until [`Client::loop_stop`].
     pub fn loop_start(&self) -> Result<(), Error> {
         let mut background = self
-            .shared
+            .inner
             .background
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let epoch = {
-            let st = self.shared.lock();
+            let st = self.inner.net.lock();
             if background.is_some() || st.loop_owner.is_some() {
                 return Err(Error::LoopAlreadyRunning);
             }
@@ -118,13 +118,13 @@ impl Client {
             .name("mqtt-loop".into())
             .spawn(move || client.run_background(epoch))
             .map_err(Error::from)?;
-        self.shared.lock().loop_owner = Some(handle.thread().id());
+        self.inner.net.lock().loop_owner = Some(handle.thread().id());
         *background = Some(handle);
         Ok(())
     }
 
     fn run_background(&self, epoch: u64) -> Result<(), Error> {
-        let shared = &self.shared;
+        let shared = &self.inner.net;
         let _owner = LoopOwner(self);
         let Some(_baton) = shared.acquire() else {
             return Ok(());
@@ -136,7 +136,7 @@ impl Client {
             shared.reconnect_if_due();
             let turned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let events = shared.turn(&mut shared.io(), Wait::Until(None), true);
-                shared.dispatch(self, events);
+                self.dispatch(events);
             }));
             if turned.is_err() {
                 // A callback panicked (the panic hook reported it). The
@@ -158,7 +158,7 @@ impl Client {
     /// callback, it returns at once and the loop ends after the callback.
     pub fn loop_stop(&self) -> Result<(), Error> {
         let handle = self
-            .shared
+            .inner
             .background
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -167,13 +167,13 @@ impl Client {
             return Ok(());
         };
         {
-            let mut st = self.shared.lock();
+            let mut st = self.inner.net.lock();
             st.loop_epoch += 1;
             if st.loop_owner == Some(handle.thread().id()) {
                 st.loop_owner = None;
             }
         }
-        self.shared.wake();
+        self.inner.net.wake();
         if handle.thread().id() == std::thread::current().id() {
             return Ok(());
         }
@@ -189,7 +189,7 @@ struct LoopOwner<'a>(&'a Client);
 
 impl Drop for LoopOwner<'_> {
     fn drop(&mut self) {
-        let shared = &self.0.shared;
+        let shared = &self.0.inner.net;
         let mut st = shared.lock();
         if st.loop_owner == Some(std::thread::current().id()) {
             st.loop_owner = None;

@@ -4,13 +4,12 @@
 //! wait. The crate documentation describes the model; this module is its
 //! code.
 
-use crate::client::Client;
 use crate::connector::{Connector, Socket};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use mqtt_client::{ClientCore, ClientEvent, Closing, Error, Outbox};
 use std::io::{self, Write};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
@@ -81,10 +80,8 @@ pub(crate) struct Out {
     unsent: Outbox,
 }
 
-/// A blocking client's shared state. See the crate documentation.
+/// A blocking client's network state. See the crate documentation.
 pub(crate) struct Shared {
-    /// This client, for building a [`Client`] from a message handle's wait.
-    pub self_ref: Weak<Shared>,
     pub state: Mutex<State>,
     /// Signalled, when a thread waits on it, after a message handle
     /// settled, the baton was let go, an attempt was decided or events
@@ -94,10 +91,8 @@ pub(crate) struct Shared {
     pub out: Mutex<Out>,
     /// Wakes the baton's holder out of poll.
     pub waker: mio::Waker,
-    pub callbacks: RwLock<Arc<mqtt_client::Callbacks<Client>>>,
     pub connector: Arc<dyn Connector>,
     pub connect_timeout: Duration,
-    pub background: Mutex<Option<thread::JoinHandle<Result<(), Error>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -183,10 +178,6 @@ impl Shared {
     /// The reading side, for the baton's holder.
     pub fn io(&self) -> MutexGuard<'_, Io> {
         lock(&self.io)
-    }
-
-    fn client(&self) -> Option<Client> {
-        self.self_ref.upgrade().map(|shared| Client { shared })
     }
 
     /// After a command changed the core, on whatever thread: settles
@@ -466,27 +457,10 @@ impl Shared {
         st.core.transport_closed(now);
     }
 
-    /// Runs the callbacks for `events` on this thread, with no lock held,
-    /// and counts them as dispatched (also if a callback panics).
-    pub fn dispatch(&self, client: &Client, events: Vec<ClientEvent>) {
-        if events.is_empty() {
-            return;
-        }
-        struct Counted<'a>(&'a Shared, u64);
-        impl Drop for Counted<'_> {
-            fn drop(&mut self) {
-                let mut st = self.0.lock();
-                st.dispatched += self.1;
-                let notify = st.waiters > 0;
-                drop(st);
-                self.0.notify(notify);
-            }
-        }
-        let _counted = Counted(self, events.len() as u64);
-        let callbacks = client.callbacks();
-        for e in events {
-            callbacks.dispatch_one(client, e);
-        }
+    /// Counts `n` events as dispatched when the returned guard drops
+    /// (also if a callback panics), and tells the waiters.
+    pub fn dispatching(&self, n: usize) -> Dispatching<'_> {
+        Dispatching(self, n as u64)
     }
 
     /// Opens a transport if the core wants one now. Blocking (DNS, TCP
@@ -515,6 +489,7 @@ impl Shared {
         &self,
         done: impl Fn(&State, bool) -> bool,
         deadline: Option<Instant>,
+        dispatch: &dyn Fn(Vec<ClientEvent>),
     ) -> bool {
         let me = thread::current().id();
         let mut st = self.lock();
@@ -540,12 +515,9 @@ impl Shared {
                     };
                     drop(st);
                     let baton = BatonGuard(self);
-                    let client = self.client();
                     loop {
                         let events = self.turn(&mut self.io(), Wait::Until(deadline), true);
-                        if let Some(client) = &client {
-                            self.dispatch(client, events);
-                        }
+                        dispatch(events);
                         let st = self.lock();
                         if done(&st, false) || deadline.is_some_and(|d| Instant::now() >= d) {
                             break;
@@ -604,6 +576,19 @@ impl Drop for Shared {
         if let Some(socket) = out.socket.take() {
             let _ = socket.shutdown();
         }
+    }
+}
+
+/// Counts dispatched events on drop: see [`Shared::dispatching`].
+pub(crate) struct Dispatching<'a>(&'a Shared, u64);
+
+impl Drop for Dispatching<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.lock();
+        st.dispatched += self.1;
+        let notify = st.waiters > 0;
+        drop(st);
+        self.0.notify(notify);
     }
 }
 

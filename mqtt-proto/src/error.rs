@@ -1,8 +1,8 @@
 //! Errors of the codec, split by who caused them: [`DecodeError`] for bytes
 //! the peer sent, [`EncodeError`] for a packet the caller asked to write.
 
-use crate::packet::PacketType;
-use crate::properties::PropertyId;
+use crate::packet_type::PacketType;
+use crate::properties::id::PropertyId;
 use crate::reason::ReasonCode;
 use crate::string::StringError;
 use crate::topic::TopicError;

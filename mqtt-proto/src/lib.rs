@@ -37,6 +37,7 @@
 mod codec;
 mod error;
 pub mod packet;
+mod packet_type;
 pub mod properties;
 mod qos;
 mod reason;

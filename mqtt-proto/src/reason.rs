@@ -1,6 +1,6 @@
 //! Reason codes: the 5.0 set, onto which 3.1/3.1.1 return codes map.
 
-use crate::packet::PacketType;
+use crate::packet_type::PacketType;
 use core::fmt;
 
 macro_rules! reason_codes {

@@ -2,7 +2,9 @@
 //! its options, so that unreadable certificate files or an invalid
 //! WebSocket header fail when the client is made, not at every connect.
 
-use super::{Stack, StreamLayer, TlsError, TlsLayer, TlsOptions, WsError, WsLayer, WsOptions};
+use super::stack::{Stack, StreamLayer};
+use super::tls::{TlsError, TlsLayer, TlsOptions};
+use super::ws::{WsError, WsLayer, WsOptions};
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
 use std::sync::Arc;

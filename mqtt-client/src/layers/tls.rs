@@ -1,6 +1,6 @@
 //! TLS with rustls over caller-driven buffers, and its options.
 
-use super::{io_error, StreamLayer};
+use super::stack::{io_error, StreamLayer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;

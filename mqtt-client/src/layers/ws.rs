@@ -5,7 +5,7 @@
 //! of one [MQTT-6.0.0-2], the client offers the `mqtt` subprotocol
 //! [MQTT-6.0.0-3] and the server must select it [MQTT-6.0.0-4].
 
-use super::{io_error, StreamLayer};
+use super::stack::{io_error, StreamLayer};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use tungstenite::client::IntoClientRequest;
