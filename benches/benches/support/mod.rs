@@ -648,18 +648,10 @@ pub fn mosquitto_peer() -> std::path::PathBuf {
         .clone()
 }
 
-/// The workload through libmosquitto (the C client), in its own process:
-/// see `peers/mosquitto_peer.c`. It measures its own CPU and the broker's
-/// over the same span as the Rust runs do.
-pub fn mosquitto_c(port: u16, w: Workload) -> RunResult {
-    let topic = unique_topic("mosquitto");
-    let qos = (w.qos as u8).to_string();
+/// Runs the libmosquitto peer with `args`; what it printed.
+fn run_mosquitto_peer(args: &[String]) -> String {
     let out = std::process::Command::new(mosquitto_peer())
-        .args(["throughput", &port.to_string(), &qos])
-        .arg(w.messages.to_string())
-        .arg(WINDOW.to_string())
-        .arg(w.broker_pid.unwrap_or(0).to_string())
-        .arg(&topic)
+        .args(args)
         .output()
         .expect("run the libmosquitto peer");
     assert!(
@@ -667,7 +659,22 @@ pub fn mosquitto_c(port: u16, w: Workload) -> RunResult {
         "libmosquitto peer failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let line = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The workload through libmosquitto (the C client), in its own process:
+/// see `peers/mosquitto_peer.c`. It measures its own CPU and the broker's
+/// over the same span as the Rust runs do.
+pub fn mosquitto_c(port: u16, w: Workload) -> RunResult {
+    let line = run_mosquitto_peer(&[
+        "throughput".into(),
+        port.to_string(),
+        (w.qos as u8).to_string(),
+        w.messages.to_string(),
+        WINDOW.to_string(),
+        w.broker_pid.unwrap_or(0).to_string(),
+        unique_topic("mosquitto"),
+    ]);
     let f: Vec<u64> = line
         .split_whitespace()
         .map(|v| v.parse().expect("a number from the libmosquitto peer"))
@@ -687,17 +694,12 @@ pub fn mosquitto_c(port: u16, w: Workload) -> RunResult {
 /// (samples, p50, p99, p99.9 in µs) for publish → PUBACK and publish →
 /// own subscription.
 pub fn mosquitto_c_latency(port: u16, n: usize) -> [(usize, f64, f64, f64); 2] {
-    let out = std::process::Command::new(mosquitto_peer())
-        .args(["rtt", &port.to_string(), &n.to_string()])
-        .arg(unique_topic("mosquitto-rtt"))
-        .output()
-        .expect("run the libmosquitto peer");
-    assert!(
-        out.status.success(),
-        "libmosquitto peer failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = run_mosquitto_peer(&[
+        "rtt".into(),
+        port.to_string(),
+        n.to_string(),
+        unique_topic("mosquitto-rtt"),
+    ]);
     let row = |what: &str| {
         let line = text
             .lines()
