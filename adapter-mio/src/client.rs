@@ -139,9 +139,12 @@ impl MqttClient {
     }
 
     fn build(options: ClientOptions, saved: Option<SessionState>) -> Result<Self, Error> {
+        let mut core = ClientCore::new(&options, saved)?;
+        // `connect` returns at once here: nobody waits on an outcome.
+        core.record_outcomes(false);
         Ok(Self {
             inner: RefCell::new(Inner {
-                core: ClientCore::new(&options, saved)?,
+                core,
                 nodelay: options.nodelay(),
                 socket: None,
                 tcp_pending: false,
@@ -334,12 +337,6 @@ impl MqttClient {
             inner.flush(now);
             inner.close_if_due(now);
             inner.track_write_interest();
-            if inner.outbox.is_empty() {
-                // An idle client keeps no buffer: with thousands of clients
-                // on a thread, buffers kept after a burst would be most of
-                // their memory. A busy client allocates again per burst.
-                inner.core.release_idle_buffers();
-            }
             let socket_events = if self.socket_callback.borrow().is_some() {
                 std::mem::take(&mut inner.socket_events)
             } else {
@@ -367,7 +364,16 @@ impl MqttClient {
         loop {
             let events: Vec<ClientEvent> = {
                 let mut inner = self.inner.borrow_mut();
-                std::iter::from_fn(|| inner.core.poll_event()).collect()
+                let events: Vec<ClientEvent> =
+                    std::iter::from_fn(|| inner.core.poll_event()).collect();
+                if events.is_empty() && inner.outbox.is_empty() {
+                    // An idle client keeps no buffer: with thousands of
+                    // clients on a thread, buffers kept after a burst would
+                    // be most of their memory. A busy client allocates again
+                    // per burst.
+                    inner.core.release_idle_buffers();
+                }
+                events
             };
             if events.is_empty() {
                 break;

@@ -73,14 +73,14 @@ pub struct ClientCore {
     /// Events ever queued for the callbacks.
     events_queued: u64,
     attempts: u64,
-    outcome: Option<AttemptOutcome>,
+    /// Boxed: a client of many on one thread should not carry a CONNACK's
+    /// properties inline.
+    outcome: Option<Box<AttemptOutcome>>,
     /// Whether completions of outbound messages reach the callbacks (an
     /// on_publish is set); otherwise they only settle handles.
     report_published: bool,
-    /// Scratch for plaintext read through the layers.
-    plain: Vec<u8>,
-    /// Scratch for QoS 0 completions.
-    done: Vec<Event>,
+    /// Whether attempt outcomes are kept for a `connect` that waits.
+    record_outcomes: bool,
 }
 
 impl std::fmt::Debug for ClientCore {
@@ -116,8 +116,7 @@ impl ClientCore {
             attempts: 0,
             outcome: None,
             report_published: false,
-            plain: Vec::new(),
-            done: Vec::new(),
+            record_outcomes: true,
         })
     }
 
@@ -175,7 +174,7 @@ impl ClientCore {
 
     /// The latest connection attempt's outcome, once decided.
     pub fn outcome(&self) -> Option<&AttemptOutcome> {
-        self.outcome.as_ref()
+        self.outcome.as_deref()
     }
 
     /// The number of the latest connection attempt (0 before any).
@@ -195,6 +194,17 @@ impl ClientCore {
     /// settled either way.
     pub fn report_published(&mut self, report: bool) {
         self.report_published = report;
+    }
+
+    /// Whether the outcome of each connection attempt is kept for a
+    /// `connect` that waits on it ([`ClientCore::outcome`]); on by
+    /// default. An event-loop adapter, whose `connect` returns at once,
+    /// turns it off and keeps no CONNACK per client.
+    pub fn record_outcomes(&mut self, record: bool) {
+        self.record_outcomes = record;
+        if !record {
+            self.outcome = None;
+        }
     }
 
     /// Whether a failure to open the very first connection is retried
@@ -269,11 +279,7 @@ impl ClientCore {
         if link.close_now {
             return;
         }
-        self.plain.clear();
-        let fed = link.read_wire(wire, &mut self.plain);
-        if !self.plain.is_empty() {
-            self.session.handle_input(now, &self.plain);
-        }
+        let fed = link.read_wire(wire, |plain| self.session.handle_input(now, plain));
         if let Err(e) = fed {
             // A TLS alert or a broken WebSocket: the layer may still have
             // its own last words (an alert, a close frame) to send.
@@ -287,11 +293,7 @@ impl ClientCore {
         let Some(link) = self.link.as_mut() else {
             return;
         };
-        self.plain.clear();
-        let end = link.read_eof(&mut self.plain);
-        if !self.plain.is_empty() {
-            self.session.handle_input(now, &self.plain);
-        }
+        let end = link.read_eof(|plain| self.session.handle_input(now, plain));
         let error = match end {
             Err(e) => Error::from(e),
             Ok(()) => Error::ConnectionLost(format!("{} closed the connection", self.endpoint)),
@@ -308,8 +310,7 @@ impl ClientCore {
         // A reset during a handshake is an end of stream the layer can
         // explain (not a TLS listener, an unknown subprotocol ...).
         let explained = if link.handshaking_layer().is_some() {
-            self.plain.clear();
-            link.read_eof(&mut self.plain).err().map(Error::from)
+            link.read_eof(|_| {}).err().map(Error::from)
         } else {
             None
         };
@@ -378,12 +379,11 @@ impl ClientCore {
         let Some(link) = self.link.as_mut() else {
             return;
         };
-        let mut done = std::mem::take(&mut self.done);
+        let mut done = Vec::new();
         link.written(n, &mut done);
-        for e in done.drain(..) {
+        for e in done {
             self.completed(e);
         }
-        self.done = done;
     }
 
     /// What the adapter must do about the transport now.
@@ -533,8 +533,6 @@ impl ClientCore {
         if self.settled.is_empty() {
             self.settled = Vec::new();
         }
-        self.plain = Vec::new();
-        self.done = Vec::new();
     }
 
     // ---- internals ----
@@ -547,11 +545,14 @@ impl ClientCore {
     /// Decides the latest attempt; `events_before` counts the events up
     /// to the one that reports it to the callbacks.
     fn decide(&mut self, result: Result<ConnectInfo, Error>, events_before: u64) {
-        self.outcome = Some(AttemptOutcome {
+        if !self.record_outcomes {
+            return;
+        }
+        self.outcome = Some(Box::new(AttemptOutcome {
             attempt: self.attempts,
             result,
             events_before,
-        });
+        }));
     }
 
     /// The transport failed with `error`: the engine hears of it, and the

@@ -38,6 +38,8 @@ pub(crate) struct Link {
     stack: Option<Box<Stack>>,
     /// Wire bytes of the layers not taken yet (reused between takes).
     wire: Vec<u8>,
+    /// Plaintext the layers decoded, on its way to the engine.
+    plain: Vec<u8>,
     plain_taken: u64,
     wire_taken: u64,
     wire_written: u64,
@@ -61,6 +63,7 @@ impl Link {
         Self {
             stack: stack.map(Box::new),
             wire: Vec::new(),
+            plain: Vec::new(),
             plain_taken: 0,
             wire_taken: 0,
             wire_written: 0,
@@ -83,29 +86,39 @@ impl Link {
         self.stack.as_ref().and_then(|s| s.handshaking_layer())
     }
 
-    /// Feeds wire bytes to the layers; plaintext for the engine goes to `plain`.
-    pub fn read_wire(&mut self, wire: &[u8], plain: &mut Vec<u8>) -> io::Result<()> {
+    /// Feeds wire bytes to the layers and the plaintext they decoded to
+    /// `engine` (without layers, the wire is the plaintext: no copy).
+    pub fn read_wire(&mut self, wire: &[u8], engine: impl FnOnce(&[u8])) -> io::Result<()> {
         match &mut self.stack {
             None => {
-                plain.extend_from_slice(wire);
+                engine(wire);
                 Ok(())
             }
             Some(stack) => {
                 let fed = stack.read_wire(wire);
-                stack.take_plaintext(plain);
+                self.plain.clear();
+                stack.take_plaintext(&mut self.plain);
+                if !self.plain.is_empty() {
+                    engine(&self.plain);
+                }
                 fed
             }
         }
     }
 
     /// The stream below ended; the layers may say that this was not an
-    /// acceptable end (during a handshake, say) and why.
-    pub fn read_eof(&mut self, plain: &mut Vec<u8>) -> io::Result<()> {
+    /// acceptable end (during a handshake, say) and why. Plaintext they
+    /// still held goes to `engine`.
+    pub fn read_eof(&mut self, engine: impl FnOnce(&[u8])) -> io::Result<()> {
         match &mut self.stack {
             None => Ok(()),
             Some(stack) => {
                 let r = stack.read_eof();
-                stack.take_plaintext(plain);
+                self.plain.clear();
+                stack.take_plaintext(&mut self.plain);
+                if !self.plain.is_empty() {
+                    engine(&self.plain);
+                }
                 r
             }
         }
@@ -189,6 +202,7 @@ impl Link {
         if self.wire.is_empty() {
             self.wire = Vec::new();
         }
+        self.plain = Vec::new();
         if self.qos0_untaken.is_empty() {
             self.qos0_untaken = VecDeque::new();
         }
