@@ -109,7 +109,8 @@ pub fn packet(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
         PacketType::Auth => Packet::Auth(Auth {
             reason: reason(u, PacketType::Auth)?,
             properties: AuthProperties {
-                authentication_method: opt(u, string)?,
+                // Every AUTH carries its method (section 3.15.2.2.2).
+                authentication_method: Some(string(u)?),
                 authentication_data: opt(u, binary)?,
                 reason_string: opt(u, string)?,
                 user_properties: user_properties(u)?,

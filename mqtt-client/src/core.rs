@@ -162,6 +162,15 @@ impl ClientCore {
             .to_string()
     }
 
+    /// A topic filter checked by the rules of this client's protocol version
+    /// (the shared-subscription rules are 5.0's).
+    pub fn topic_filter(&self, filter: &str) -> Result<TopicFilter, Error> {
+        Ok(TopicFilter::with_version(
+            filter,
+            self.session.config().version(),
+        )?)
+    }
+
     /// The packet identifier message `id` is in flight with.
     pub fn packet_id_of(&self, id: MessageId) -> Option<PacketId> {
         self.session.packet_id_of(id)

@@ -93,6 +93,7 @@ pub struct ClientOptions {
     pub(crate) auto_topic_alias: bool,
     pub(crate) connect_timeout: Duration,
     pub(crate) ping_timeout: Option<Duration>,
+    pub(crate) max_incoming_packet_size: u32,
     pub(crate) reconnect_min: Duration,
     pub(crate) reconnect_max: Duration,
     pub(crate) tcp_nodelay: bool,
@@ -143,6 +144,7 @@ impl ClientOptions {
             auto_topic_alias: false,
             connect_timeout: Duration::from_secs(30),
             ping_timeout: None,
+            max_incoming_packet_size: mqtt_session::DEFAULT_MAX_INCOMING_PACKET_SIZE,
             reconnect_min: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(120),
             tcp_nodelay: true,
@@ -297,9 +299,18 @@ impl ClientOptions {
         self
     }
 
-    /// How long to wait for PINGRESP (default: one keep-alive interval).
+    /// How long to wait for PINGRESP (default: half the keep alive, so that
+    /// a silent broker is found within 1.5 times the keep alive).
     pub fn ping_timeout(mut self, timeout: Duration) -> Self {
         self.ping_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest packet this client accepts (default 16 MiB): 5.0 tells
+    /// the broker as Maximum Packet Size, every version refuses a larger
+    /// packet at its fixed header rather than buffer it.
+    pub fn max_incoming_packet_size(mut self, bytes: u32) -> Self {
+        self.max_incoming_packet_size = bytes;
         self
     }
 
@@ -411,7 +422,17 @@ impl ClientOptions {
     }
 
     /// The engine configuration these options describe (for adapters).
+    ///
+    /// Without a client id, a random one is made, as Paho does; unless the
+    /// session is to be kept (clean session off), which a random id could
+    /// never resume: that is an error, as in Paho (and a 3.x server would
+    /// refuse a zero-byte id with it [MQTT-3.1.3-7, 3.1.1]).
     pub fn session_config(&self) -> Result<SessionConfig, Error> {
+        if self.client_id.is_empty() && self.clean_start == Some(CleanStart::Never) {
+            return Err(Error::Session(
+                mqtt_session::Error::EmptyClientIdNeedsCleanSession,
+            ));
+        }
         let client_id = if self.client_id.is_empty() {
             generated_client_id()
         } else {
@@ -446,6 +467,7 @@ impl ClientOptions {
         c.auto_topic_alias = self.auto_topic_alias;
         c.connect_timeout = self.connect_timeout;
         c.ping_timeout = self.ping_timeout;
+        c.max_incoming_packet_size = self.max_incoming_packet_size;
         Ok(c)
     }
 }

@@ -110,7 +110,7 @@ macro_rules! callback_setters {
                 filter: &str,
                 f: impl Fn(&$client, &$crate::Message) + Send + Sync + 'static,
             ) -> Result<(), $crate::Error> {
-                let filter = $crate::mqtt_proto::TopicFilter::new(filter)?;
+                let filter = self.inspect(|core| core.topic_filter(filter))?;
                 let f: $crate::MessageCallback<$client> = ::std::sync::Arc::new(f);
                 self.set_callbacks(|c| {
                     c.by_filter.insert(filter, f);
@@ -120,7 +120,7 @@ macro_rules! callback_setters {
 
             /// Removes the per-filter callback of `filter`; whether there was one.
             pub fn message_callback_remove(&self, filter: &str) -> Result<bool, $crate::Error> {
-                let filter = $crate::mqtt_proto::TopicFilter::new(filter)?;
+                let filter = self.inspect(|core| core.topic_filter(filter))?;
                 let mut removed = false;
                 self.set_callbacks(|c| removed = c.by_filter.remove(&filter).is_some());
                 Ok(removed)
@@ -189,10 +189,8 @@ macro_rules! client_commands {
                 let subscriptions = filters
                     .iter()
                     .map(|(f, q)| {
-                        Ok($crate::mqtt_proto::Subscription::new(
-                            $crate::mqtt_proto::TopicFilter::new(*f)?,
-                            *q,
-                        ))
+                        let filter = self.inspect(|core| core.topic_filter(f))?;
+                        Ok($crate::mqtt_proto::Subscription::new(filter, *q))
                     })
                     .collect::<Result<Vec<_>, $crate::Error>>()?;
                 self.subscribe_with(subscriptions, Default::default())
@@ -224,8 +222,8 @@ macro_rules! client_commands {
             ) -> Result<$crate::mqtt_proto::PacketId, $crate::Error> {
                 let filters = filters
                     .iter()
-                    .map(|f| $crate::mqtt_proto::TopicFilter::new(*f))
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .map(|f| self.inspect(|core| core.topic_filter(f)))
+                    .collect::<Result<Vec<_>, $crate::Error>>()?;
                 self.unsubscribe_with(filters, Default::default())
             }
 

@@ -103,9 +103,13 @@ pub enum DecodeError {
     /// CONNACK flag bits 7-1 are reserved [MQTT-3.2.2-1].
     #[error("reserved CONNACK acknowledge flags {0:#010b} [MQTT-3.2.2-1]")]
     InvalidConnAckFlags(u8),
-    /// Session Present with a failure code [MQTT-3.2.2-4, MQTT-3.2.2-6].
-    #[error("session present set on a refused connection [MQTT-3.2.2-4]")]
+    /// Session Present with a failure code ([MQTT-3.2.2-6] in 5.0,
+    /// [MQTT-3.2.2-4, 3.1.1]).
+    #[error("session present set on a refused connection")]
     SessionPresentOnFailure,
+    /// An AUTH without an Authentication Method (5.0 section 3.15.2.2.2).
+    #[error("AUTH without an authentication method")]
+    MissingAuthenticationMethod,
     /// A reason or return code the packet cannot carry.
     #[error("{packet} cannot carry reason code {code:#04x}")]
     InvalidReasonCode {
@@ -199,6 +203,7 @@ impl DecodeError {
             | InvalidSubscriptionQoS
             | NoLocalOnSharedSubscription
             | SessionPresentOnFailure
+            | MissingAuthenticationMethod
             | InvalidReasonCode { .. }
             | MissingTopic => ReasonCode::ProtocolError,
             InvalidVariableByteInteger { .. }
@@ -294,10 +299,23 @@ pub enum EncodeError {
     /// A property value the receiver must reject (Maximum QoS 2).
     #[error("property {0:?} cannot carry that value")]
     InvalidPropertyValue(PropertyId),
-    /// Session Present with a failure code [MQTT-3.2.2-4, MQTT-3.2.2-6].
-    #[error("session present cannot be set on a refused connection [MQTT-3.2.2-6]")]
+    /// Session Present with a failure code ([MQTT-3.2.2-6] in 5.0,
+    /// [MQTT-3.2.2-4, 3.1.1]).
+    #[error("session present cannot be set on a refused connection")]
     SessionPresentOnFailure,
+    /// An AUTH without an Authentication Method (5.0 section 3.15.2.2.2).
+    #[error("AUTH needs an authentication method")]
+    MissingAuthenticationMethod,
     /// No Local on a shared subscription [MQTT-3.8.3-4].
     #[error("no local cannot be set on a shared subscription [MQTT-3.8.3-4]")]
     NoLocalOnSharedSubscription,
+    /// A filter made for 3.x that is no valid shared subscription, sent in
+    /// 5.0 [MQTT-4.8.2-1, MQTT-4.8.2-2].
+    #[error("topic filter {filter:?} is not a valid shared subscription in MQTT 5.0: {error}")]
+    InvalidSharedSubscription {
+        /// The filter.
+        filter: String,
+        /// What is wrong with it.
+        error: TopicError,
+    },
 }

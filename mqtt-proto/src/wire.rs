@@ -19,13 +19,25 @@ pub(crate) fn read_varint(
     bytes: &[u8],
     field: &'static str,
 ) -> Result<Option<(u32, usize)>, DecodeError> {
+    read_varint_as(bytes, field, true)
+}
+
+/// [`read_varint`], refusing an encoding longer than needed only if
+/// `minimal`: 5.0 requires the shortest form [MQTT-1.5.5-1]; 3.1.1 states
+/// no such rule for the Remaining Length (section 2.2.3), so a 3.x
+/// decoder accepts a longer form of a value within four bytes.
+#[inline]
+pub(crate) fn read_varint_as(
+    bytes: &[u8],
+    field: &'static str,
+    minimal: bool,
+) -> Result<Option<(u32, usize)>, DecodeError> {
     let mut value: u32 = 0;
     for (i, &b) in bytes.iter().enumerate().take(4) {
         value |= u32::from(b & 0x7F) << (7 * i);
         if b & 0x80 == 0 {
-            // A zero last byte after others means a shorter encoding existed;
-            // the encoding must be minimal [MQTT-1.5.5-1].
-            if b == 0 && i > 0 {
+            // A zero last byte after others means a shorter encoding existed.
+            if minimal && b == 0 && i > 0 {
                 return Err(DecodeError::InvalidVariableByteInteger { field });
             }
             return Ok(Some((value, i + 1)));

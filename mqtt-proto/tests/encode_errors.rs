@@ -322,7 +322,34 @@ fn auth_cannot_be_sent_before_5_0() {
         refused(version, None, &Auth::default(), expected.clone());
         refused(version, None, &Packet::Auth(Auth::default()), expected);
     }
-    accepted(V5, &Auth::default());
+    let mut with_method = Auth::default();
+    with_method.properties.authentication_method = Some(MqttString::new("SCRAM").unwrap());
+    accepted(V5, &with_method);
+}
+
+/// 5.0 section 3.15.2.2.2: omitting the Authentication Method is a
+/// Protocol Error; every AUTH carries the CONNECT's method
+/// [MQTT-4.12.0-5]. Not encoded, and refused on receipt (`f0 02 18 00`:
+/// Continue authentication, no properties).
+#[test]
+fn mqtt_4_12_0_5_auth_without_a_method_is_neither_sent_nor_accepted() {
+    refused(
+        V5,
+        None,
+        &Auth {
+            reason: ReasonCode::ContinueAuthentication,
+            properties: Default::default(),
+        },
+        EncodeError::MissingAuthenticationMethod,
+    );
+    for wire in [&[0xF0, 0x02, 0x18, 0x00][..], &[0xF0, 0x00]] {
+        let mut decoder = mqtt_proto::Decoder::new(V5);
+        let error = decoder
+            .decode(&mut bytes::BytesMut::from(wire))
+            .unwrap_err();
+        assert_eq!(error, mqtt_proto::DecodeError::MissingAuthenticationMethod);
+        assert_eq!(error.reason_code(), ReasonCode::ProtocolError);
+    }
 }
 
 // ---------------------------------------------------------------- PUBLISH

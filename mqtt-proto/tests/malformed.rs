@@ -172,6 +172,22 @@ fn unsubscribe(version: ProtocolVersion, filter: &[u8]) -> Vec<u8> {
     frame(0xA2, &cat(&[&[0x00, 0x01], &properties, &lp(filter)]))
 }
 
+/// 3.1.1 states no minimal-encoding rule for the Remaining Length (section
+/// 2.2.3 gives the algorithm, no MUST): a 3.x decoder takes a longer form
+/// of a value within four bytes, as the 5.0-only [MQTT-1.5.5-1] would not.
+#[test]
+fn a_non_minimal_remaining_length_is_accepted_in_3_x() {
+    for version in [ProtocolVersion::V3_1, ProtocolVersion::V3_1_1] {
+        // PINGRESP, remaining length 0 in two bytes.
+        assert_eq!(expect_ok(version, &[0xD0, 0x80, 0x00]), Packet::PingResp);
+        // PUBACK, remaining length 2 as 0x82 0x00, packet identifier 1.
+        assert!(matches!(
+            expect_ok(version, &[0x40, 0x82, 0x00, 0x00, 0x01]),
+            Packet::PubAck(a) if a.packet_id.get() == 1
+        ));
+    }
+}
+
 // ---------------------------------------------------------------- checking errors
 
 /// What the decoder yields for `wire` delivered in the pieces that `cuts`
@@ -867,13 +883,13 @@ fn mqtt_3_3_2_1_empty_topic_without_alias_5_0() {
     );
 }
 
-/// [MQTT-4.7.1-2] (3.1.1) / [MQTT-4.7.1-1] (5.0): `#` alone in the last
-/// level; [MQTT-4.7.1-3] / [MQTT-4.7.1-2]: `+` alone in its level;
-/// [MQTT-4.8.2-1], [MQTT-4.8.2-2]: a non-empty share name followed by `/`
-/// and a filter; [MQTT-4.7.3-1]: not empty.
+/// `#` alone in the last level ([MQTT-4.7.1-1], [MQTT-4.7.1-2, 3.1.1]), `+`
+/// alone in its level ([MQTT-4.7.1-2], [MQTT-4.7.1-3, 3.1.1]), not empty
+/// ([MQTT-4.7.3-1, 3.1.1, 5.0]), in every version; in 5.0 also a non-empty
+/// share name followed by `/` and a filter ([MQTT-4.8.2-1], [MQTT-4.8.2-2]).
 #[test]
 fn mqtt_4_7_1_invalid_topic_filters() {
-    let cases: [(&[u8], TopicError); 12] = [
+    let everywhere: [(&[u8], TopicError); 8] = [
         (b"a/b#", TopicError::InvalidMultiLevelWildcard),
         (b"#/a", TopicError::InvalidMultiLevelWildcard),
         (b"a/#/b", TopicError::InvalidMultiLevelWildcard),
@@ -881,14 +897,17 @@ fn mqtt_4_7_1_invalid_topic_filters() {
         (b"a+", TopicError::InvalidSingleLevelWildcard),
         (b"+a/b", TopicError::InvalidSingleLevelWildcard),
         (b"a/b+/c", TopicError::InvalidSingleLevelWildcard),
+        (b"", TopicError::Empty),
+    ];
+    let shared_in_v5: [(&[u8], TopicError); 4] = [
         (b"$share//x", TopicError::InvalidShareName),
         (b"$share/a+b/x", TopicError::InvalidShareName),
         (b"$share/g", TopicError::EmptySharedFilter),
         (b"$share/g/", TopicError::EmptySharedFilter),
-        (b"", TopicError::Empty),
     ];
     for version in ALL {
-        for (filter, source) in cases {
+        let v5_cases: &[(&[u8], TopicError)] = if version == V5 { &shared_in_v5 } else { &[] };
+        for &(filter, source) in everywhere.iter().chain(v5_cases) {
             let error = DecodeError::InvalidTopicFilter(source);
             let code = ReasonCode::TopicFilterInvalid;
             expect_err(
@@ -900,6 +919,34 @@ fn mqtt_4_7_1_invalid_topic_filters() {
             expect_err(version, &unsubscribe(version, filter), error, code);
         }
     }
+}
+
+/// The shared-subscription rules are 5.0's: in 3.1 and 3.1.1 `$share/g/`,
+/// `$share/g`, `$share/+/` and `$share//` are ordinary filters, valid by
+/// [MQTT-4.7.1-2, 3.1.1], [MQTT-4.7.1-3, 3.1.1] and [MQTT-4.7.3-1, 3.1.1].
+#[test]
+fn share_prefixed_filters_are_ordinary_filters_in_3_1_1() {
+    // The SUBSCRIBE of the report: `$share/g/`, QoS 0.
+    let wire = [
+        0x82, 0x0e, 0x00, 0x01, 0x00, 0x09, 0x24, 0x73, 0x68, 0x61, 0x72, 0x65, 0x2f, 0x67, 0x2f,
+        0x00,
+    ];
+    for version in V3 {
+        let Packet::Subscribe(s) = expect_ok(version, &wire) else {
+            panic!("not a SUBSCRIBE")
+        };
+        assert_eq!(s.subscriptions[0].filter.as_str(), "$share/g/");
+        assert!(!s.subscriptions[0].filter.is_shared());
+        for filter in [&b"$share/g/"[..], b"$share/g", b"$share/+/", b"$share//"] {
+            expect_ok(version, &subscribe(version, filter, 0x01));
+            expect_ok(version, &unsubscribe(version, filter));
+        }
+    }
+    // A well-formed one is still read as shared, for matching.
+    let Packet::Subscribe(s) = expect_ok(V3_1_1, &subscribe(V3_1_1, b"$share/g/a/#", 0x01)) else {
+        panic!("not a SUBSCRIBE")
+    };
+    assert_eq!(s.subscriptions[0].filter.matching_filter(), "a/#");
 }
 
 // ---------------------------------------------------------------- CONNECT
@@ -1831,9 +1878,10 @@ fn trailing_bytes_after_the_last_field() {
         trailing(PacketType::Disconnect, 1),
         MALFORMED,
     );
+    // AUTH with its method "mx", then a stray byte.
     expect_err(
         V5,
-        &[0xF0, 0x03, 0x00, 0x00, 0xFF],
+        &[0xF0, 0x08, 0x00, 0x05, 0x15, 0x00, 0x02, b'm', b'x', 0xFF],
         trailing(PacketType::Auth, 1),
         MALFORMED,
     );
@@ -2000,9 +2048,9 @@ fn errors_do_not_depend_on_chunking() {
     }
 }
 
-/// [MQTT-1.5.5-1]: a Variable Byte Integer uses the fewest bytes possible;
-/// a longer encoding of the same value is malformed, in the remaining
-/// length and in properties alike.
+/// [MQTT-1.5.5-1]: in 5.0 a Variable Byte Integer uses the fewest bytes
+/// possible; a longer encoding of the same value is malformed, in the
+/// remaining length and in properties alike.
 #[test]
 fn mqtt_1_5_5_1_non_minimal_variable_byte_integer() {
     // Remaining length 0 written as two bytes.
@@ -2016,7 +2064,7 @@ fn mqtt_1_5_5_1_non_minimal_variable_byte_integer() {
     );
     // Remaining length 2 written as 0x82 0x00.
     expect_err(
-        V3_1_1,
+        V5,
         &[0x40, 0x82, 0x00, 0x00, 0x01],
         DecodeError::InvalidVariableByteInteger {
             field: "remaining length",

@@ -77,9 +77,21 @@ pub struct SessionConfig {
     /// How long to wait for CONNACK after sending CONNECT.
     pub connect_timeout: Duration,
     /// How long to wait for PINGRESP before declaring the connection dead;
-    /// `None` waits one keep-alive interval.
+    /// `None` waits half the keep alive, so that a silent server is found
+    /// within 1.5 times the keep alive (PINGREQ at 1, the answer due by 1.5).
     pub ping_timeout: Option<Duration>,
+    /// The largest packet this client accepts. 5.0 announces it to the
+    /// server as Maximum Packet Size (the smaller of this and one set in the
+    /// CONNECT properties); every version refuses a larger packet as soon as
+    /// its fixed header arrives, before buffering its body.
+    pub max_incoming_packet_size: u32,
 }
+
+/// The default [`SessionConfig::max_incoming_packet_size`]: 16 MiB, room
+/// for any application payload of reasonable size, and a bound on what a
+/// misbehaving server can make the client buffer (the protocol's own limit
+/// is 256 MiB).
+pub const DEFAULT_MAX_INCOMING_PACKET_SIZE: u32 = 16 << 20;
 
 impl SessionConfig {
     /// The defaults for `version` and `client_id` (empty: the server assigns one).
@@ -105,6 +117,7 @@ impl SessionConfig {
             auto_topic_alias: false,
             connect_timeout: Duration::from_secs(30),
             ping_timeout: None,
+            max_incoming_packet_size: DEFAULT_MAX_INCOMING_PACKET_SIZE,
         }
     }
 

@@ -56,6 +56,10 @@ pub enum Error {
     /// A DISCONNECT may not set a session expiry when CONNECT set none (5.0 section 3.14.2.2.2).
     #[error("cannot set a session expiry interval at DISCONNECT when CONNECT set 0")]
     SessionExpiryNotAllowed,
+    /// A zero-byte client identifier needs a clean session in 3.x
+    /// [MQTT-3.1.3-7, 3.1.1]: the server could not tell the session apart.
+    #[error("a zero-byte client identifier needs clean session on in MQTT 3.x [MQTT-3.1.3-7]")]
+    EmptyClientIdNeedsCleanSession,
     /// AUTH is only possible with an authentication method, at the right time.
     #[error("AUTH is not possible now: {0}")]
     AuthNotPossible(&'static str),
@@ -100,6 +104,18 @@ pub enum ProtocolError {
     /// An AUTH with a method other than ours, or AUTH without our asking.
     #[error("unexpected authentication exchange")]
     BadAuthentication,
+    /// The server's Maximum Packet Size leaves no room for a packet the
+    /// protocol requires of us (an acknowledgement, PINGREQ): the exchange
+    /// could not go on, so the connection ends rather than hang.
+    #[error("{packet} of {size} bytes cannot be sent within the server's maximum packet size of {max} bytes")]
+    MaximumPacketSizeTooSmall {
+        /// The packet that could not be sent.
+        packet: PacketType,
+        /// Its size.
+        size: usize,
+        /// The server's limit.
+        max: u32,
+    },
 }
 
 impl ProtocolError {
@@ -116,6 +132,8 @@ impl ProtocolError {
                 ReasonCode::TopicAliasInvalid
             }
             // 0x8C is a CONNACK code; a client's DISCONNECT cannot carry it.
+            // The CONNACK was valid; this client cannot work within it.
+            Self::MaximumPacketSizeTooSmall { .. } => ReasonCode::ImplementationSpecificError,
             Self::BadAuthentication
             | Self::UnexpectedPacket(_)
             | Self::ResultCountMismatch { .. }
@@ -154,6 +172,11 @@ mod tests {
             },
             ProtocolError::SessionExpiryFromServer,
             ProtocolError::BadAuthentication,
+            ProtocolError::MaximumPacketSizeTooSmall {
+                packet: PacketType::PubAck,
+                size: 4,
+                max: 1,
+            },
         ];
         for e in errors {
             assert!(

@@ -35,7 +35,7 @@ impl Session {
         if qos == QoS::ExactlyOnce && self.state.awaiting_pubrel.contains(&packet_id) {
             // Received before and not yet released: acknowledge again and
             // deliver nothing [MQTT-4.3.3-10].
-            let _ = self.send(now, &Packet::PubRec(Ack::new(packet_id)));
+            self.send_required(now, &Packet::PubRec(Ack::new(packet_id)));
             return Ok(());
         }
         let conn = self.conn.as_mut().expect("connected");
@@ -78,7 +78,7 @@ impl Session {
         } else {
             Packet::PubRec(Ack::new(packet_id))
         };
-        let _ = self.send(now, &packet);
+        self.send_required(now, &packet);
     }
 
     pub(crate) fn on_pubrel(&mut self, now: Instant, ack: Ack) -> Result<(), ProtocolError> {
@@ -103,7 +103,7 @@ impl Session {
             None if self.config.version().is_v5() => ReasonCode::PacketIdentifierNotFound,
             None => ReasonCode::Success,
         };
-        let _ = self.send(now, &Packet::PubComp(Ack::with_reason(id, reason)));
+        self.send_required(now, &Packet::PubComp(Ack::with_reason(id, reason)));
         Ok(())
     }
 

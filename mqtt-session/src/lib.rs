@@ -74,7 +74,9 @@ mod state;
 #[cfg(feature = "harness")]
 pub mod harness;
 
-pub use config::{CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy};
+pub use config::{
+    CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy, DEFAULT_MAX_INCOMING_PACKET_SIZE,
+};
 pub use connection::ServerLimits;
 pub use error::{Error, ProtocolError};
 pub use event::{AckToken, Disconnection, Event, InboundMessage, MessageId, PublishFailure};

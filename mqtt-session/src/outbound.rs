@@ -309,6 +309,9 @@ impl Session {
     /// server forgot them with the old connection.
     pub(crate) fn resend_inflight(&mut self, now: Instant) {
         for i in 0..self.state.inflight.len() {
+            if self.conn.is_none() {
+                return;
+            }
             let m = &self.state.inflight[i];
             let result = match m.stage {
                 Stage::AwaitingPubAck | Stage::AwaitingPubRec => {
@@ -434,7 +437,7 @@ impl Session {
                 m.stage = Stage::AwaitingPubComp;
                 // Never resent as PUBLISH from here on; free the payload.
                 m.message.payload = bytes::Bytes::new();
-                let _ = self.send(now, &Packet::PubRel(Ack::new(ack.packet_id)));
+                self.send_required(now, &Packet::PubRel(Ack::new(ack.packet_id)));
                 Ok(())
             }
         }
@@ -446,7 +449,7 @@ impl Session {
         } else {
             ReasonCode::Success
         };
-        let _ = self.send(now, &Packet::PubRel(Ack::with_reason(packet_id, reason)));
+        self.send_required(now, &Packet::PubRel(Ack::with_reason(packet_id, reason)));
     }
 
     pub(crate) fn on_pubcomp(&mut self, now: Instant, ack: Ack) -> Result<(), ProtocolError> {

@@ -19,6 +19,12 @@ use std::time::Instant;
 /// The transmit buffer's capacity.
 const TX_BUFFER: usize = 4096;
 
+/// How long to wait for PINGRESP when the configuration says nothing: half
+/// the keep alive, so that a silent server is found within 1.5 times it.
+fn default_ping_timeout(keep_alive: Option<Duration>) -> Duration {
+    keep_alive.map_or(Duration::from_secs(30), |k| k / 2)
+}
+
 /// A Sans-IO MQTT client session. See the [crate documentation](crate) for
 /// the drive contract.
 #[derive(Debug)]
@@ -196,12 +202,26 @@ impl Session {
             }
         }
         let version = connect.protocol;
+        // [MQTT-3.1.3-7, 3.1.1]: a zero-byte client id comes with clean
+        // session 1 (5.0 leaves it to the server).
+        if !version.is_v5() && connect.client_id.is_empty() && !connect.clean_start {
+            return Err(Error::EmptyClientIdNeedsCleanSession);
+        }
+        // The largest packet we take: announced in 5.0, enforced locally in
+        // every version as soon as a fixed header arrives.
+        let max_in = self
+            .config
+            .max_incoming_packet_size
+            .clamp(2, MAX_PACKET_SIZE as u32);
+        let max_in = match connect.properties.maximum_packet_size {
+            Some(max) if version.is_v5() => max.get().min(max_in),
+            _ => max_in,
+        };
+        if version.is_v5() && max_in < MAX_PACKET_SIZE as u32 {
+            connect.properties.maximum_packet_size = core::num::NonZeroU32::new(max_in);
+        }
         connect.encode(version, &mut self.tx)?;
         let props = &connect.properties;
-        let max_in = match (version.is_v5(), props.maximum_packet_size) {
-            (true, Some(max)) => max.get(),
-            _ => MAX_PACKET_SIZE as u32,
-        };
         let keep_alive =
             (connect.keep_alive > 0).then(|| Duration::from_secs(connect.keep_alive.into()));
         self.conn = Some(Connection {
@@ -214,8 +234,7 @@ impl Session {
             ping_timeout: self
                 .config
                 .ping_timeout
-                .or(keep_alive)
-                .unwrap_or(Duration::from_secs(30)),
+                .unwrap_or_else(|| default_ping_timeout(keep_alive)),
             last_sent: now,
             last_received: now,
             connect_deadline: Some(now + self.config.connect_timeout),
@@ -278,9 +297,7 @@ impl Session {
                 if let (Some(keep_alive), None) = (conn.keep_alive, conn.pingresp_deadline) {
                     if now >= conn.last_sent.min(conn.last_received) + keep_alive {
                         conn.pingresp_deadline = Some(now + conn.ping_timeout);
-                        // Only fails if the server set an absurd Maximum Packet Size
-                        // below 2; the PINGRESP timeout then ends the connection.
-                        let _ = self.send(now, &Packet::PingReq);
+                        self.send_required(now, &Packet::PingReq);
                     }
                 }
             }
@@ -334,6 +351,30 @@ impl Session {
         conn.encoder.encode(packet, &mut self.tx)?;
         conn.last_sent = now;
         Ok(())
+    }
+
+    /// Sends a packet the protocol requires of us (an acknowledgement,
+    /// PINGREQ). One that does not fit the server's Maximum Packet Size is
+    /// not dropped, which would leave the exchange to hang: the connection
+    /// ends, with the reason.
+    pub(crate) fn send_required(&mut self, now: Instant, packet: &Packet) {
+        if self.conn.is_none() {
+            // Ended by an earlier packet of the same batch.
+            return;
+        }
+        match self.send(now, packet) {
+            Ok(()) => {}
+            Err(EncodeError::PacketTooLarge { size, max }) => self.protocol_error(
+                now,
+                ProtocolError::MaximumPacketSizeTooSmall {
+                    packet: packet.packet_type(),
+                    size,
+                    max: max as u32,
+                },
+            ),
+            // Our acknowledgements and pings always encode otherwise.
+            Err(e) => unreachable!("a required packet failed to encode: {e}"),
+        }
     }
 
     /// Answers a server's protocol violation with DISCONNECT (5.0) and ends the connection.
@@ -436,6 +477,27 @@ impl Session {
             return self.protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::ConnAck));
         }
         let props = &ack.properties;
+        // The smallest packets we must be able to send: PUBACK, PUBREC,
+        // PUBREL, PUBCOMP take 4 bytes without reason code. Below that the
+        // first message would hang; end the connection now, saying why.
+        if let Some(max) = props
+            .maximum_packet_size
+            .map(|m| m.get())
+            .filter(|&m| m < 4)
+        {
+            // Our DISCONNECT, too, must keep within it.
+            if let Some(conn) = self.conn.as_mut() {
+                conn.encoder.set_max_packet_size(max);
+            }
+            return self.protocol_error(
+                now,
+                ProtocolError::MaximumPacketSizeTooSmall {
+                    packet: PacketType::PubAck,
+                    size: 4,
+                    max,
+                },
+            );
+        }
         self.server = ServerLimits::from_connack(props);
         if let Some(id) = &props.assigned_client_identifier {
             self.state.assigned_client_id = Some(id.clone());
@@ -452,7 +514,7 @@ impl Session {
         if let Some(keep_alive) = props.server_keep_alive {
             conn.keep_alive = (keep_alive > 0).then(|| Duration::from_secs(keep_alive.into()));
             if self.config.ping_timeout.is_none() {
-                conn.ping_timeout = conn.keep_alive.unwrap_or(Duration::from_secs(30));
+                conn.ping_timeout = default_ping_timeout(conn.keep_alive);
             }
         }
         if auto_alias {

@@ -19,10 +19,10 @@ fn release_keeps_unsent_bytes_partial_input_and_events() {
     let connect = session
         .poll_transmit()
         .expect("CONNECT survives the release");
-    // [MQTT-2.2.1] packet type 1 in the high nibble, flags 0.
+    // Section 2.1.2: packet type 1 in the high nibble, flags 0.
     assert_eq!(connect[0], 0x10);
 
-    // [MQTT-3.2] CONNACK: 0x20, remaining length 2, no session present,
+    // Section 3.2: CONNACK: 0x20, remaining length 2, no session present,
     // return code 0 (accepted), arriving in two reads with a release between.
     session.handle_input(now, &[0x20, 0x02]);
     session.release_idle_buffers();
@@ -46,9 +46,9 @@ fn release_keeps_unsent_bytes_partial_input_and_events() {
     let publish = session
         .poll_transmit()
         .expect("PUBLISH survives the release");
-    // [MQTT-3.3.1] PUBLISH type 3, QoS 1 in bits 1-2: 0x32.
+    // Section 3.3.1: PUBLISH type 3, QoS 1 in bits 1-2: 0x32.
     assert_eq!(publish[0], 0x32);
-    // [MQTT-3.4] PUBACK for packet identifier 1, in two reads again.
+    // Section 3.4: PUBACK for packet identifier 1, in two reads again.
     session.handle_input(now, &[0x40, 0x02, 0x00]);
     session.release_idle_buffers();
     session.handle_input(now, &[0x01]);

@@ -193,3 +193,46 @@ fn eof_during_a_handshake_is_explained_by_the_layer() {
     );
     assert_eq!(core.closing(), Closing::Now);
 }
+
+/// The shared-subscription rules are 5.0's: a 3.1.1 client subscribes to
+/// `$share/g/` as to any filter valid by [MQTT-4.7.1-2, 3.1.1],
+/// [MQTT-4.7.1-3, 3.1.1] and [MQTT-4.7.3-1, 3.1.1]; a 5.0 client refuses
+/// it ([MQTT-4.8.2-2]).
+#[test]
+fn share_prefixed_filters_follow_the_version_of_the_client() {
+    let (mut core, now) = connected(ProtocolVersion::V3_1_1, &[0x20, 0x02, 0x00, 0x00]);
+    drain(&mut core, now);
+    for f in ["$share/g/", "$share/g", "$share/+/", "$share//"] {
+        let filter = core.topic_filter(f).unwrap();
+        core.subscribe(
+            now,
+            vec![Subscription::new(filter, QoS::AtMostOnce)],
+            Default::default(),
+        )
+        .unwrap();
+        let bytes = drain(&mut core, now);
+        assert_eq!(bytes[0], 0x82);
+        assert!(bytes.windows(f.len()).any(|w| w == f.as_bytes()), "{f}");
+    }
+    let (core, _) = connected(ProtocolVersion::V5, &[0x20, 0x03, 0x00, 0x00, 0x00]);
+    assert!(matches!(
+        core.topic_filter("$share/g/"),
+        Err(Error::Topic(mqtt_proto::TopicError::EmptySharedFilter))
+    ));
+    assert!(core.topic_filter("$share/g/a/#").unwrap().is_shared());
+}
+
+/// Paho refuses a missing client id when the session is to be kept (a
+/// random one could never resume it); so does `session_config`, and a 3.x
+/// server would refuse the zero-byte id [MQTT-3.1.3-7, 3.1.1].
+#[test]
+fn no_client_id_with_clean_session_off_is_refused_as_in_paho() {
+    let options = ClientOptions::new("127.0.0.1", 1883).clean_start(false);
+    assert!(matches!(
+        ClientCore::new(&options, None),
+        Err(Error::Session(
+            mqtt_session::Error::EmptyClientIdNeedsCleanSession
+        ))
+    ));
+    assert!(ClientCore::new(&options.client_id("kept"), None).is_ok());
+}

@@ -26,11 +26,16 @@ impl Auth {
             return Err(DecodeError::Truncated("property length"));
         }
         let (reason, has_properties) = read_reason(r, version, PacketType::Auth)?;
-        let properties = if has_properties {
+        let properties: PropertyBox<AuthProperties> = if has_properties {
             AuthProperties::read(r)?.into()
         } else {
             PropertyBox::new()
         };
+        // "It is a Protocol Error to omit the Authentication Method"
+        // (3.15.2.2.2): every AUTH names the method [MQTT-4.12.0-5].
+        if properties.authentication_method.is_none() {
+            return Err(DecodeError::MissingAuthenticationMethod);
+        }
         Ok(Self { reason, properties })
     }
 }
@@ -41,7 +46,7 @@ impl Body for Auth {
     }
 
     fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
-        reason_body_len(
+        let len = reason_body_len(
             PacketType::Auth,
             self.reason,
             version,
@@ -50,7 +55,11 @@ impl Body for Auth {
                 self.properties.check()?;
                 Ok(self.properties.wire_len())
             },
-        )
+        )?;
+        if self.properties.authentication_method.is_none() {
+            return Err(EncodeError::MissingAuthenticationMethod);
+        }
+        Ok(len)
     }
 
     fn write_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {

@@ -298,7 +298,8 @@ impl FixedHeader {
                 _ => {}
             }
         }
-        let Some((remaining, len)) = crate::wire::read_varint(&bytes[1..], "remaining length")?
+        let Some((remaining, len)) =
+            crate::wire::read_varint_as(&bytes[1..], "remaining length", version.is_v5())?
         else {
             return Ok(None);
         };

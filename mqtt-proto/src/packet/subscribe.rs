@@ -118,7 +118,7 @@ impl Subscribe {
         };
         let mut subscriptions = Vec::new();
         while r.remaining() > 0 {
-            let filter = read_filter(r)?;
+            let filter = read_filter(r, version)?;
             let options = SubscriptionOptions::from_byte(r.u8("subscription options")?, version)?;
             if options.no_local && filter.is_shared() {
                 return Err(DecodeError::NoLocalOnSharedSubscription);
@@ -147,6 +147,9 @@ impl Body for Subscribe {
         }
         let mut len = 2;
         for s in &self.subscriptions {
+            if version.is_v5() {
+                check_v5(&s.filter)?;
+            }
             if s.options.no_local && s.filter.is_shared() {
                 return Err(EncodeError::NoLocalOnSharedSubscription);
             }
@@ -230,9 +233,22 @@ pub(super) fn read_packet_id(r: &mut Reader, packet: PacketType) -> Result<Packe
     PacketId::new(r.u16("packet identifier")?).ok_or(DecodeError::ZeroPacketId { packet })
 }
 
-pub(super) fn read_filter(r: &mut Reader) -> Result<TopicFilter, DecodeError> {
+/// A filter made with 3.x rules must also follow 5.0's to be sent in 5.0.
+pub(super) fn check_v5(filter: &TopicFilter) -> Result<(), EncodeError> {
+    filter
+        .check_v5()
+        .map_err(|error| EncodeError::InvalidSharedSubscription {
+            filter: filter.to_string(),
+            error,
+        })
+}
+
+pub(super) fn read_filter(
+    r: &mut Reader,
+    version: ProtocolVersion,
+) -> Result<TopicFilter, DecodeError> {
     let raw = r.binary("topic filter")?;
-    TopicFilter::from_bytes(raw).map_err(DecodeError::InvalidTopicFilter)
+    TopicFilter::from_bytes_with_version(raw, version).map_err(DecodeError::InvalidTopicFilter)
 }
 
 /// Size of a property section, or an error if non-empty properties meet 3.x.

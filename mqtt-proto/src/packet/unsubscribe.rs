@@ -1,6 +1,7 @@
 use super::frame::sealed::Body;
 use super::subscribe::{
-    check_reasons, properties_len, read_filter, read_packet_id, read_reasons, write_reasons,
+    check_reasons, check_v5, properties_len, read_filter, read_packet_id, read_reasons,
+    write_reasons,
 };
 use super::PacketType;
 use crate::error::{DecodeError, EncodeError};
@@ -34,7 +35,7 @@ impl Unsubscribe {
         };
         let mut filters = Vec::new();
         while r.remaining() > 0 {
-            filters.push(read_filter(r)?);
+            filters.push(read_filter(r, version)?);
         }
         if filters.is_empty() {
             return Err(DecodeError::EmptyUnsubscribe);
@@ -55,6 +56,9 @@ impl Body for Unsubscribe {
     fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         if self.filters.is_empty() {
             return Err(EncodeError::NoTopicFilters(PacketType::Unsubscribe));
+        }
+        if version.is_v5() {
+            self.filters.iter().try_for_each(check_v5)?;
         }
         let props = properties_len(version, "UNSUBSCRIBE", self.properties.is_empty(), || {
             self.properties.check()?;

@@ -198,8 +198,12 @@ fn fixed_header(version: ProtocolVersion, i: In) -> PResult<Header> {
         }
         None
     };
-    let (i, remaining_length) =
-        variable_byte_integer("remaining length", nom::number::streaming::be_u8).parse(i)?;
+    let (i, remaining_length) = variable_byte_integer(
+        "remaining length",
+        version.is_v5(),
+        nom::number::streaming::be_u8,
+    )
+    .parse(i)?;
     Ok((
         i,
         Header {

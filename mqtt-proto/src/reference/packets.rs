@@ -281,7 +281,7 @@ fn subscription_options(i: In, version: ProtocolVersion) -> PResult<Subscription
 
 fn subscription(version: ProtocolVersion) -> impl FnMut(In) -> PResult<Subscription> {
     move |i| {
-        let (i, filter) = topic_filter(i)?;
+        let (i, filter) = topic_filter(version, i)?;
         let (i, options) = subscription_options(i, version)?;
         // "It is a Protocol Error to set the No Local bit to 1 on a Shared Subscription" [MQTT-3.8.3-4].
         if options.no_local && filter.is_shared() {
@@ -357,7 +357,7 @@ pub(super) fn unsubscribe(i: In, version: ProtocolVersion) -> PResult<Unsubscrib
             "UNSUBSCRIBE without a topic filter [MQTT-3.10.3-2]",
         ));
     }
-    let (i, (filters, _)) = many_till(cut(topic_filter), eof).parse(i)?;
+    let (i, (filters, _)) = many_till(cut(|i| topic_filter(version, i)), eof).parse(i)?;
     Ok((
         i,
         Unsubscribe {
@@ -414,14 +414,19 @@ pub(super) fn disconnect(i: In, version: ProtocolVersion) -> PResult<Disconnect>
 /// Properties. In this case the AUTH has a Remaining Length of 0" (3.15.2.1):
 /// unlike DISCONNECT there is no form with a reason code alone.
 pub(super) fn auth(i: In) -> PResult<Auth> {
+    let missing = || protocol_error("AUTH without an authentication method (3.15.2.2.2)");
     match i.len() {
-        0 => return Ok((i, Auth::default())),
+        // Success with no properties: no method either.
+        0 => return Err(missing()),
         // The shape alone is wrong, whatever the byte says.
         1 => return Err(malformed("AUTH with a reason code but no property length")),
         _ => {}
     }
     let (i, reason) = reason_for(PacketType::Auth)(i)?;
     let (i, properties) = properties::auth(i)?;
+    if properties.authentication_method.is_none() {
+        return Err(missing());
+    }
     Ok((
         i,
         Auth {

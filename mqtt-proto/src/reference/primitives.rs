@@ -8,6 +8,7 @@
 use crate::reason::ReasonCode;
 use crate::string::MqttString;
 use crate::topic::{TopicError, TopicFilter, TopicName};
+use crate::version::ProtocolVersion;
 use crate::PacketId;
 use bytes::Bytes;
 use nom::combinator::complete;
@@ -104,8 +105,12 @@ pub(super) fn four_bytes(what: &'static str) -> impl FnMut(In) -> PResult<u32> {
 /// (running out is "need more bytes"), the complete one inside a body.
 /// A fourth byte with its continuation bit set is refused at once, since
 /// no fifth byte can make the integer valid.
+///
+/// `minimal`: refuse a longer encoding than needed, as 5.0 requires
+/// [MQTT-1.5.5-1]; 3.1.1 has no such rule for the Remaining Length.
 pub(super) fn variable_byte_integer<'a>(
     what: &'static str,
+    minimal: bool,
     mut next: impl FnMut(In<'a>) -> PResult<'a, u8>,
 ) -> impl FnMut(In<'a>) -> PResult<'a, u32> {
     move |mut i: In<'a>| {
@@ -117,7 +122,7 @@ pub(super) fn variable_byte_integer<'a>(
             if b & 0x80 == 0 {
                 // 1.5.5: the encoding must use the fewest bytes [MQTT-1.5.5-1],
                 // so a last byte of zero after others is refused.
-                if b == 0 && shift > 0 {
+                if minimal && b == 0 && shift > 0 {
                     return Err(malformed(
                         "variable byte integer not in its shortest form [MQTT-1.5.5-1]",
                     ));
@@ -126,14 +131,14 @@ pub(super) fn variable_byte_integer<'a>(
             }
         }
         Err(malformed(
-            "variable byte integer longer than four bytes [MQTT-1.5.5]",
+            "variable byte integer longer than four bytes (section 1.5.5)",
         ))
     }
 }
 
 /// A Variable Byte Integer inside a body.
 pub(super) fn varint(what: &'static str) -> impl FnMut(In) -> PResult<u32> {
-    move |i| variable_byte_integer(what, be_u8).parse(i)
+    move |i| variable_byte_integer(what, true, be_u8).parse(i)
 }
 
 /// Binary Data: a Two Byte Integer length, then that many bytes (1.5.6).
@@ -192,16 +197,18 @@ pub(super) fn topic_name(what: &'static str) -> impl FnMut(In) -> PResult<TopicN
 /// A topic filter (4.7, 4.8.2): a string, non-empty, wildcards on whole
 /// levels with `#` last, `$share/{ShareName}/{filter}` well-formed. A bad
 /// string is malformed; a bad filter is Topic Filter invalid (0x8F).
-pub(super) fn topic_filter(i: In) -> PResult<TopicFilter> {
+/// The shared-subscription rules are 5.0's alone.
+pub(super) fn topic_filter(version: ProtocolVersion, i: In) -> PResult<TopicFilter> {
     let (i, raw) = binary_slice("topic filter").parse(i)?;
     MqttString::from_bytes(Bytes::copy_from_slice(raw))
         .map_err(|_| malformed("ill-formed UTF-8 topic filter [MQTT-1.5.4-1, MQTT-1.5.4-2]"))?;
-    let filter = TopicFilter::from_bytes(Bytes::copy_from_slice(raw)).map_err(|_| {
-        fail(
-            ReasonCode::TopicFilterInvalid,
-            "invalid topic filter [MQTT-4.7.1]",
-        )
-    })?;
+    let filter = TopicFilter::from_bytes_with_version(Bytes::copy_from_slice(raw), version)
+        .map_err(|_| {
+            fail(
+                ReasonCode::TopicFilterInvalid,
+                "invalid topic filter (section 4.7.1)",
+            )
+        })?;
     Ok((i, filter))
 }
 

@@ -1,5 +1,6 @@
 use super::TopicError;
 use crate::string::{as_validated_str, validate};
+use crate::version::ProtocolVersion;
 use bytes::Bytes;
 use core::fmt;
 
@@ -18,10 +19,21 @@ const SHARE_PREFIX: &[u8] = b"$share/";
 /// assert_eq!(shared.matching_filter(), "jobs/#");
 /// ```
 ///
-/// `$share/` is recognised whatever the protocol version: shared
-/// subscriptions are a 5.0 feature that many 3.1.1 brokers offer too, and
-/// topics starting with `$` are reserved to the server (section 4.7.2), so
-/// reading the filter literally would match nothing an application publishes.
+/// The rules of shared subscriptions ([MQTT-4.8.2-1], [MQTT-4.8.2-2]) are
+/// 5.0's: [`TopicFilter::new`] applies them, and so does
+/// [`TopicFilter::with_version`] for 5.0. In 3.1 and 3.1.1 a filter that
+/// starts with `$share/` is an ordinary filter ([MQTT-4.7.1-2, 3.1.1],
+/// [MQTT-4.7.1-3, 3.1.1], [MQTT-4.7.3-1, 3.1.1]): `$share/g/` or `$share//`
+/// are valid there. One that has the shape `$share/{ShareName}/{filter}`
+/// is still read as shared for matching, since many 3.1.1 brokers offer
+/// shared subscriptions and deliver their messages by the inner filter.
+///
+/// ```
+/// use mqtt_proto::{ProtocolVersion, TopicFilter};
+/// assert!(TopicFilter::new("$share/g/").is_err());
+/// let literal = TopicFilter::with_version("$share/g/", ProtocolVersion::V3_1_1).unwrap();
+/// assert!(!literal.is_shared());
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicFilter {
     bytes: Bytes,
@@ -31,9 +43,44 @@ pub struct TopicFilter {
 }
 
 impl TopicFilter {
-    /// Validates and wraps a topic filter.
+    /// Validates and wraps a topic filter, with the rules of MQTT 5.0 (a
+    /// `$share/` filter must be a well-formed shared subscription).
     pub fn new(s: impl Into<String>) -> Result<Self, TopicError> {
         Self::from_bytes(Bytes::from(s.into()))
+    }
+
+    /// Validates and wraps a topic filter with the rules of `version`: in
+    /// 3.1 and 3.1.1 the shared-subscription rules do not apply.
+    pub fn with_version(
+        s: impl Into<String>,
+        version: ProtocolVersion,
+    ) -> Result<Self, TopicError> {
+        Self::from_bytes_with_version(Bytes::from(s.into()), version)
+    }
+
+    /// [`TopicFilter::from_bytes`] with the rules of `version`.
+    pub fn from_bytes_with_version(
+        bytes: Bytes,
+        version: ProtocolVersion,
+    ) -> Result<Self, TopicError> {
+        let filter_start = if version.is_v5() {
+            parse(&bytes)?
+        } else {
+            parse_3x(&bytes)?
+        };
+        Ok(Self {
+            filter_start: filter_start as u16,
+            bytes,
+        })
+    }
+
+    /// Checks that this filter is valid in MQTT 5.0 too: one made for 3.x
+    /// may break 5.0's shared-subscription rules.
+    pub fn check_v5(&self) -> Result<(), TopicError> {
+        if self.is_shared() || !self.bytes.starts_with(SHARE_PREFIX) {
+            return Ok(());
+        }
+        parse(&self.bytes).map(drop)
     }
 
     /// Validates a static topic filter without copying it.
@@ -130,6 +177,18 @@ pub(super) fn parse(bytes: &[u8]) -> Result<usize, TopicError> {
     }
     check_wildcards(filter)?;
     Ok(filter_start)
+}
+
+/// [`parse`] with the rules of 3.1 and 3.1.1: a `$share/` filter that is
+/// no well-formed shared subscription is an ordinary filter.
+fn parse_3x(bytes: &[u8]) -> Result<usize, TopicError> {
+    match parse(bytes) {
+        Err(TopicError::InvalidShareName | TopicError::EmptySharedFilter) => {
+            check_wildcards(bytes)?;
+            Ok(0)
+        }
+        other => other,
+    }
 }
 
 fn has_wildcard(bytes: &[u8]) -> bool {

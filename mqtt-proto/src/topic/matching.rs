@@ -13,7 +13,7 @@ use super::{filter, name, TopicFilter, TopicName};
 /// - Levels compare byte for byte, case-sensitively, without normalization
 ///   [MQTT-4.7.3-4]; empty levels count (`/a` has two levels).
 /// - For a shared subscription `$share/{ShareName}/{filter}` the part after
-///   the share name is matched, as the server does [MQTT-4.8.2]. Paho compares
+///   the share name is matched, as the server does (section 4.8.2). Paho compares
 ///   the whole string and so never matches a shared subscription.
 ///
 /// An invalid filter or topic (empty, over 65,535 bytes, containing U+0000,

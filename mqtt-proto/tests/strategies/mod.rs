@@ -471,10 +471,11 @@ pub fn disconnect_properties() -> BoxedStrategy<DisconnectProperties> {
         .boxed()
 }
 
-/// AUTH properties.
+/// AUTH properties, with the Authentication Method every AUTH carries
+/// (5.0 section 3.15.2.2.2).
 pub fn auth_properties() -> BoxedStrategy<AuthProperties> {
     (
-        option::of(mqtt_string()),
+        mqtt_string().prop_map(Some),
         option::of(binary()),
         option::of(mqtt_string()),
         user_properties(),
