@@ -68,6 +68,9 @@ fn version_arg(v: ProtocolVersion) -> String {
     }
 }
 
+/// Over plain TCP, an ordered lossless byte stream [MQTT-7.1.2-1, 3.1.1]
+/// [MQTT-4.2-1, 5.0] [MQTT-4.2.0-1, 5.0], and with no extension beyond the
+/// specification on either side [MQTT-7.0.0-2, 3.1.1].
 #[test]
 fn paho_publishes_and_we_receive() {
     let broker = Broker::start();
@@ -101,6 +104,8 @@ fn paho_publishes_and_we_receive() {
     }
 }
 
+/// The reverse direction [MQTT-7.1.2-1, 3.1.1] [MQTT-4.2-1, 5.0]
+/// [MQTT-7.0.0-2, 3.1.1].
 #[test]
 fn we_publish_and_paho_receives() {
     let broker = Broker::start();

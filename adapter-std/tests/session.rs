@@ -9,6 +9,9 @@ use mqtt_testing::{Broker, NumberedMessages};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The will travels in CONNECT and Mosquitto publishes it when the
+/// connection dies without DISCONNECT [MQTT-3.1.2-9, 3.1.1, 5.0]
+/// [MQTT-3.1.2-8, 3.1.1].
 #[test]
 fn will_is_published_when_the_socket_dies_without_disconnect() {
     let broker = Broker::start();
@@ -29,6 +32,8 @@ fn will_is_published_when_the_socket_dies_without_disconnect() {
     }
 }
 
+/// A DISCONNECT with reason 0x00 makes the broker drop the will
+/// [MQTT-3.1.2-10, 5.0].
 #[test]
 fn will_is_not_published_after_a_normal_disconnect() {
     let broker = Broker::start();
@@ -49,6 +54,8 @@ fn will_is_not_published_after_a_normal_disconnect() {
     stop(&watcher);
 }
 
+/// User name and password reach the broker when set [MQTT-3.1.2-19, 3.1.1]
+/// [MQTT-3.1.2-21, 3.1.1] [MQTT-3.1.2-17, 5.0] [MQTT-3.1.2-19, 5.0].
 #[test]
 fn username_and_password_accepted_and_refused() {
     let broker = Broker::config().user("alice", "secret").start();
@@ -79,6 +86,9 @@ fn username_and_password_accepted_and_refused() {
     }
 }
 
+/// With clean session 0 (5.0: Clean Start 0 and a Session Expiry
+/// Interval) the session outlives the connection and the client id finds it
+/// again [MQTT-3.1.2-4, 3.1.1] [MQTT-3.1.2-23, 5.0] [MQTT-3.1.3-2, 3.1.1, 5.0].
 #[test]
 fn persistent_session_receives_what_was_queued_while_away() {
     let broker = Broker::start();
@@ -122,8 +132,9 @@ fn persistent_session_receives_what_was_queued_while_away() {
 }
 
 /// The broker is killed (SIGKILL) and restarted while 1,000 QoS 1 and 1,000
-/// QoS 2 messages are in flight; the publisher reconnects by itself and the
-/// subscriber ends with every message, QoS 2 exactly once.
+/// QoS 2 messages are in flight; the publisher reconnects by itself, resends
+/// what was unacknowledged with its packet ids [MQTT-4.4.0-1, 3.1.1, 5.0], and
+/// the subscriber ends with every message, QoS 2 exactly once.
 ///
 /// Mosquitto saves its state after it acknowledges, so a SIGKILL landing
 /// between the two loses a message the broker already took: no client can

@@ -203,7 +203,7 @@ fn big_payload() -> Vec<u8> {
 fn read_binary(ws: &mut tungstenite::WebSocket<TcpStream>) -> Vec<u8> {
     loop {
         match ws.read().expect("a frame from the client") {
-            // [MQTT-6.0.0-1] The client sends binary frames only.
+            // The client sends binary frames only [MQTT-6.0.0-1, 3.1.1, 5.0].
             Frame::Binary(b) => return b.to_vec(),
             Frame::Ping(_) | Frame::Pong(_) => {}
             other => panic!("expected a binary frame, got {other:?}"),
@@ -211,6 +211,8 @@ fn read_binary(ws: &mut tungstenite::WebSocket<TcpStream>) -> Vec<u8> {
     }
 }
 
+/// Packets split over frames and several in one frame reach both ends
+/// [MQTT-6.0.0-2, 3.1.1, 5.0].
 #[test]
 fn mqtt_6_0_0_2_packets_split_over_frames_and_coalesced_in_one() {
     let (pong_tx, pong_rx) = mpsc::channel();
@@ -280,7 +282,7 @@ fn mqtt_6_0_0_2_packets_split_over_frames_and_coalesced_in_one() {
     assert_eq!(request.uri().path(), "/custom/path");
     assert_eq!(request.uri().query(), Some("x=1"));
     let header = |name: &str| request.headers().get(name).map(|v| v.to_str().unwrap());
-    // [MQTT-6.0.0-3]
+    // [MQTT-6.0.0-3, 3.1.1, 5.0]
     assert_eq!(header("sec-websocket-protocol"), Some("mqtt"));
     assert_eq!(header("x-token"), Some("abc"));
     assert_eq!(header("host"), Some(format!("127.0.0.1:{port}").as_str()));
@@ -302,6 +304,7 @@ fn ws_kind(e: &Error) -> WsErrorKind {
     }
 }
 
+/// [MQTT-6.0.0-4, 3.1.1, 5.0]
 #[test]
 fn mqtt_6_0_0_4_a_server_that_does_not_select_mqtt_is_refused() {
     let (port, _requests, server) = scripted_server(false, |_| {});

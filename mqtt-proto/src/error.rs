@@ -38,7 +38,8 @@ pub enum DecodeError {
         /// The version in force.
         version: ProtocolVersion,
     },
-    /// Fixed-header flags that the packet type reserves [MQTT-2.1.3-1].
+    /// Fixed-header flags that the packet type reserves [MQTT-2.1.3-1, 5.0]
+    /// [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1].
     #[error("reserved fixed-header flags {flags:#06b} in {packet} [MQTT-2.1.3-1]")]
     InvalidHeaderFlags {
         /// The packet.
@@ -55,7 +56,7 @@ pub enum DecodeError {
     /// DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2].
     #[error("DUP flag set on a QoS 0 PUBLISH [MQTT-3.3.1-2]")]
     DupOnQoS0,
-    /// A packet identifier of zero [MQTT-2.2.1-3].
+    /// A packet identifier of zero [MQTT-2.2.1-3, 5.0] [MQTT-2.3.1-1, 3.1.1].
     #[error("packet identifier 0 in {packet} [MQTT-2.2.1-3]")]
     ZeroPacketId {
         /// The packet.
@@ -91,11 +92,12 @@ pub enum DecodeError {
     /// CONNECT flag bit 0 is reserved [MQTT-3.1.2-3].
     #[error("reserved CONNECT flag bit 0 is set [MQTT-3.1.2-3]")]
     ConnectReservedFlag,
-    /// Will QoS or Will Retain set without the Will Flag [MQTT-3.1.2-11, MQTT-3.1.2-13, MQTT-3.1.2-15].
-    #[error("will QoS or will retain set without the will flag [MQTT-3.1.2-11]")]
+    /// Will QoS or Will Retain set without the Will Flag
+    /// [MQTT-3.1.2-11, MQTT-3.1.2-13, 5.0] [MQTT-3.1.2-11, MQTT-3.1.2-13, MQTT-3.1.2-15, 3.1.1].
+    #[error("will QoS or will retain set without the will flag [MQTT-3.1.2-11, MQTT-3.1.2-13]")]
     WillFlagsWithoutWill,
-    /// A password without a user name before MQTT 5.0 [MQTT-3.1.2-22].
-    #[error("password flag set without user name flag [MQTT-3.1.2-22]")]
+    /// A password without a user name before MQTT 5.0 [MQTT-3.1.2-22, 3.1.1].
+    #[error("password flag set without user name flag [MQTT-3.1.2-22, 3.1.1]")]
     PasswordWithoutUsername,
     /// An MQTT 3.1 client identifier outside 1..=23 bytes.
     #[error("MQTT 3.1 client identifier of {0} bytes is outside 1..=23")]
@@ -149,10 +151,10 @@ pub enum DecodeError {
         /// How many bytes were left.
         extra: usize,
     },
-    /// A SUBSCRIBE without any topic filter [MQTT-3.8.3-3].
-    #[error("SUBSCRIBE without any topic filter [MQTT-3.8.3-3]")]
+    /// A SUBSCRIBE without any topic filter [MQTT-3.8.3-3, 3.1.1] [MQTT-3.8.3-2, 5.0].
+    #[error("SUBSCRIBE without any topic filter [MQTT-3.8.3-3, 3.1.1] [MQTT-3.8.3-2, 5.0]")]
     EmptySubscribe,
-    /// An UNSUBSCRIBE without any topic filter [MQTT-3.10.3-2].
+    /// An UNSUBSCRIBE without any topic filter [MQTT-3.10.3-2, 3.1.1, 5.0].
     #[error("UNSUBSCRIBE without any topic filter [MQTT-3.10.3-2]")]
     EmptyUnsubscribe,
     /// A SUBACK or UNSUBACK without any result.
@@ -290,8 +292,8 @@ pub enum EncodeError {
     /// An MQTT 3.1 client identifier outside 1..=23 bytes.
     #[error("MQTT 3.1 client identifier of {0} bytes is outside 1..=23")]
     ClientIdLength(usize),
-    /// A password without a user name before MQTT 5.0 [MQTT-3.1.2-22].
-    #[error("a password needs a user name before MQTT 5.0 [MQTT-3.1.2-22]")]
+    /// A password without a user name before MQTT 5.0 [MQTT-3.1.2-22, 3.1.1].
+    #[error("a password needs a user name before MQTT 5.0 [MQTT-3.1.2-22, 3.1.1]")]
     PasswordWithoutUsername,
     /// Subscription options beyond QoS before MQTT 5.0.
     #[error("no local, retain as published and retain handling need MQTT 5.0")]

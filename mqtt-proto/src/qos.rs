@@ -33,7 +33,7 @@ impl fmt::Display for QoS {
     }
 }
 
-/// A packet identifier: never zero [MQTT-2.2.1-3 / MQTT-2.3.1-1].
+/// A packet identifier: never zero [MQTT-2.2.1-3, 5.0] [MQTT-2.3.1-1, 3.1.1].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PacketId(NonZeroU16);
 

@@ -193,7 +193,7 @@ mod tests {
     fn plain_ascii_scan_sees_every_byte_at_every_length() {
         // The scan reads eight bytes per step and overlaps its last step, so
         // every length and position is checked against the byte-wise rule:
-        // NUL [MQTT-1.5.4-2] and non-ASCII bytes need the full check.
+        // NUL and non-ASCII bytes need the full check.
         for len in 0..=40 {
             let plain = vec![b'a'; len];
             assert!(is_plain_ascii(&plain, b"+#"), "len {len}");
@@ -225,6 +225,8 @@ mod tests {
         }
     }
 
+    /// [MQTT-1.5.4-1, 5.0] [MQTT-1.5.3-1, 3.1.1]: no ill-formed UTF-8, and
+    /// no encoded surrogate, in a string.
     #[test]
     fn mqtt_1_5_4_1_rejects_ill_formed_utf8() {
         assert_eq!(
@@ -238,6 +240,7 @@ mod tests {
         );
     }
 
+    /// [MQTT-1.5.4-2, 5.0] [MQTT-1.5.3-2, 3.1.1]: no U+0000 in a string.
     #[test]
     fn mqtt_1_5_4_2_rejects_null() {
         assert_eq!(MqttString::new("a\0"), Err(StringError::NullCharacter));

@@ -329,7 +329,7 @@ fn auth_cannot_be_sent_before_5_0() {
 
 /// 5.0 section 3.15.2.2.2: omitting the Authentication Method is a
 /// Protocol Error; every AUTH carries the CONNECT's method
-/// [MQTT-4.12.0-5]. Not encoded, and refused on receipt (`f0 02 18 00`:
+/// [MQTT-4.12.0-5, 5.0]. Not encoded, and refused on receipt (`f0 02 18 00`:
 /// Continue authentication, no properties).
 #[test]
 fn mqtt_4_12_0_5_auth_without_a_method_is_neither_sent_nor_accepted() {
@@ -354,7 +354,8 @@ fn mqtt_4_12_0_5_auth_without_a_method_is_neither_sent_nor_accepted() {
 
 // ---------------------------------------------------------------- PUBLISH
 
-/// [MQTT-3.3.1-2]: "The DUP flag MUST be set to 0 for all QoS 0 messages."
+/// [MQTT-3.3.1-2, 3.1.1, 5.0]: a QoS 0 PUBLISH with DUP is not written, in
+/// any version; at QoS 1 the same flag is fine.
 #[test]
 fn mqtt_3_3_1_2_dup_on_qos_0() {
     for version in ALL {
@@ -518,9 +519,10 @@ fn mqtt_3_1_client_id_of_24_bytes() {
     accepted(V3_1_1, &connect(V3_1_1, "abcdefghijklmnopqrstuvwx"));
 }
 
-/// 3.1.1 [MQTT-3.1.2-22]: no password without a user name; 5.0 allows it.
+/// [MQTT-3.1.2-22, 3.1.1]: no password without a user name, in 3.1 and
+/// 3.1.1; 5.0 allows it.
 #[test]
-fn mqtt_3_1_2_22_password_without_user_name() {
+fn password_without_user_name_is_not_sent_before_5_0() {
     for version in V3 {
         let mut c = connect(version, "id");
         c.password = Some(Bytes::from_static(b"secret"));
@@ -533,6 +535,9 @@ fn mqtt_3_1_2_22_password_without_user_name() {
 
 // ---------------------------------------------------------------- other packets
 
+/// [MQTT-3.8.3-3, 3.1.1] [MQTT-3.8.3-2, 5.0] [MQTT-3.10.3-2, 3.1.1, 5.0]: a
+/// SUBSCRIBE or UNSUBSCRIBE without a topic filter is not written, in any
+/// version; nor is a SUBACK (or a 5.0 UNSUBACK) without a result.
 #[test]
 fn subscribe_and_unsubscribe_need_a_filter_and_acks_a_result() {
     for version in ALL {
@@ -621,8 +626,7 @@ fn subscription_options_beyond_qos_need_5_0() {
     }
 }
 
-/// [MQTT-3.8.3-4]: "It is a Protocol Error to set the No Local bit to 1 on a
-/// Shared Subscription."
+/// [MQTT-3.8.3-4, 5.0]: No Local on a shared subscription is not written.
 #[test]
 fn mqtt_3_8_3_4_no_local_on_shared_subscription() {
     let sub = Subscribe {
@@ -652,7 +656,8 @@ fn maximum_qos_2_cannot_be_sent() {
     );
 }
 
-/// 3.1.1 [MQTT-3.2.2-4], 5.0 [MQTT-3.2.2-6]: no Session Present on a refusal.
+/// [MQTT-3.2.2-4, 3.1.1] [MQTT-3.2.2-6, 5.0]: no Session Present on a
+/// refusal, in any version.
 #[test]
 fn mqtt_3_2_2_6_session_present_on_a_refused_connection() {
     for version in ALL {

@@ -18,7 +18,8 @@ fn decode(
 
 /// A PUBLISH with QoS 3 was only refused once its whole body had arrived,
 /// so a peer could make the receiver buffer up to 256 MB of a packet that
-/// was already known to be malformed. The first byte decides [MQTT-3.3.1-4].
+/// was already known to be malformed. The first byte decides
+/// [MQTT-3.3.1-4, 3.1.1, 5.0].
 #[test]
 fn mqtt_3_3_1_4_publish_qos_3_is_refused_on_its_first_byte() {
     for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
@@ -30,7 +31,8 @@ fn mqtt_3_3_1_4_publish_qos_3_is_refused_on_its_first_byte() {
     }
 }
 
-/// DUP on a QoS 0 PUBLISH, likewise visible in the first byte [MQTT-3.3.1-2].
+/// DUP on a QoS 0 PUBLISH, likewise visible in the first byte
+/// [MQTT-3.3.1-2, 3.1.1].
 #[test]
 fn mqtt_3_3_1_2_dup_on_qos_0_is_refused_on_its_first_byte() {
     let e = decode(ProtocolVersion::V3_1_1, b"\x38").unwrap_err();
@@ -42,7 +44,7 @@ fn mqtt_3_3_1_2_dup_on_qos_0_is_refused_on_its_first_byte() {
 /// The topic name of a PUBLISH was validated after the properties, so a
 /// wildcard topic followed by a bad property section was reported as the
 /// property fault. Faults are reported in wire order: the topic comes first
-/// [MQTT-3.3.2-2].
+/// [MQTT-3.3.2-2, 5.0].
 #[test]
 fn mqtt_3_3_2_2_wildcard_topic_is_reported_before_the_properties() {
     // Topic "a+", property length 1 holding the unknown identifier 0x00.

@@ -174,7 +174,8 @@ fn unsubscribe(version: ProtocolVersion, filter: &[u8]) -> Vec<u8> {
 
 /// 3.1.1 states no minimal-encoding rule for the Remaining Length (section
 /// 2.2.3 gives the algorithm, no MUST): a 3.x decoder takes a longer form
-/// of a value within four bytes, as the 5.0-only [MQTT-1.5.5-1] would not.
+/// of a value within four bytes, which 5.0's rule of the fewest bytes
+/// (its label 1.5.5-1) refuses.
 #[test]
 fn a_non_minimal_remaining_length_is_accepted_in_3_x() {
     for version in [ProtocolVersion::V3_1, ProtocolVersion::V3_1_1] {
@@ -322,8 +323,8 @@ fn bad_strings() -> Vec<(&'static [u8], StringError)> {
 
 // ---------------------------------------------------------------- fixed header
 
-/// [MQTT-1.5.5-1] / 5.0 section 1.5.5: at most four bytes; the decoding
-/// algorithm throws once a fifth would be needed.
+/// 5.0 section 1.5.5, 3.1.1 section 2.2.3: a Variable Byte Integer takes at
+/// most four bytes; the decoding algorithm fails once a fifth would be needed.
 #[test]
 fn mqtt_1_5_5_remaining_length_longer_than_four_bytes() {
     let error = DecodeError::InvalidVariableByteInteger {
@@ -386,76 +387,89 @@ fn check_reserved_flags(packet: PacketType, versions: &[ProtocolVersion]) {
     }
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_connect() {
     check_reserved_flags(PacketType::Connect, &ALL);
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_connack() {
     check_reserved_flags(PacketType::ConnAck, &ALL);
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_puback() {
     check_reserved_flags(PacketType::PubAck, &ALL);
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_pubrec() {
     check_reserved_flags(PacketType::PubRec, &ALL);
 }
 
-/// Also [MQTT-3.6.1-1]: bits 3-0 of PUBREL are 0010.
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1 but
+/// for DUP; also [MQTT-3.6.1-1, 3.1.1, 5.0]: PUBREL's flags are 0010.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_pubrel() {
     check_reserved_flags(PacketType::PubRel, &ALL);
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_pubcomp() {
     check_reserved_flags(PacketType::PubComp, &ALL);
 }
 
-/// Also [MQTT-3.8.1-1].
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1 but
+/// for DUP; also [MQTT-3.8.1-1, 3.1.1, 5.0]: SUBSCRIBE's flags are 0010.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_subscribe() {
     check_reserved_flags(PacketType::Subscribe, &ALL);
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_suback() {
     check_reserved_flags(PacketType::SubAck, &ALL);
 }
 
-/// Also [MQTT-3.10.1-1].
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1 but
+/// for DUP; also [MQTT-3.10.1-1, 3.1.1, 5.0]: UNSUBSCRIBE's flags are 0010.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_unsubscribe() {
     check_reserved_flags(PacketType::Unsubscribe, &ALL);
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_unsuback() {
     check_reserved_flags(PacketType::UnsubAck, &ALL);
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_pingreq() {
     check_reserved_flags(PacketType::PingReq, &ALL);
 }
 
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_pingresp() {
     check_reserved_flags(PacketType::PingResp, &ALL);
 }
 
-/// Also [MQTT-3.14.1-1].
+/// [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-1, MQTT-2.2.2-2, 3.1.1], and in 3.1;
+/// also [MQTT-3.14.1-1, 3.1.1, 5.0]: non-zero DISCONNECT flags are malformed.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_disconnect() {
     check_reserved_flags(PacketType::Disconnect, &ALL);
 }
 
-/// Also [MQTT-3.15.1-1].
+/// [MQTT-2.1.3-1, MQTT-3.15.1-1, 5.0]: AUTH's flags are 0000.
 #[test]
 fn mqtt_2_1_3_1_reserved_flags_auth() {
     check_reserved_flags(PacketType::Auth, &[V5]);
@@ -514,7 +528,7 @@ fn mqtt_2_1_2_reserved_packet_types() {
 /// 5.0 section 3.1.2.11.4: a packet larger than the Maximum Packet Size is
 /// refused (0x95) as soon as its fixed header is in, before the body.
 #[test]
-fn mqtt_3_1_2_11_4_packet_too_large_from_the_fixed_header() {
+fn packet_too_large_is_refused_from_the_fixed_header() {
     for version in ALL {
         // Remaining length 98: 100 bytes in all, exactly the maximum.
         let (packets, error) = decode_all_ways(version, Some(100), &[0x30, 98]);
@@ -560,6 +574,8 @@ fn mqtt_3_1_2_11_4_packet_too_large_from_the_fixed_header() {
 
 // ---------------------------------------------------------------- PUBLISH fixed header
 
+/// [MQTT-3.3.1-4, 3.1.1, 5.0]: a PUBLISH with both QoS bits set is
+/// malformed, in every version.
 #[test]
 fn mqtt_3_3_1_4_publish_qos_3() {
     let error = DecodeError::InvalidQoS {
@@ -574,6 +590,8 @@ fn mqtt_3_3_1_4_publish_qos_3() {
     }
 }
 
+/// [MQTT-3.3.1-2, 3.1.1, 5.0]: DUP on a QoS 0 PUBLISH is malformed, in
+/// every version.
 #[test]
 fn mqtt_3_3_1_2_dup_on_qos_0() {
     for version in ALL {
@@ -591,8 +609,10 @@ fn zero_id(packet: PacketType) -> DecodeError {
     DecodeError::ZeroPacketId { packet }
 }
 
+/// [MQTT-2.3.1-1, 3.1.1]: a PUBLISH at QoS 1 or 2 carries a non-zero packet
+/// identifier; 0 is malformed (in 3.1 and 5.0 as well).
 #[test]
-fn mqtt_2_2_1_3_zero_packet_id_publish() {
+fn zero_packet_id_in_publish_is_malformed() {
     for version in ALL {
         let properties: &[u8] = if version.is_v5() { &[0x00] } else { &[] };
         for first in [0x32, 0x34, 0x3A, 0x3D] {
@@ -602,8 +622,9 @@ fn mqtt_2_2_1_3_zero_packet_id_publish() {
     }
 }
 
+/// An acknowledgement carries its PUBLISH's identifier, which is never 0.
 #[test]
-fn mqtt_2_2_1_3_zero_packet_id_pub_acks() {
+fn zero_packet_id_in_pub_acks_is_malformed() {
     for (first, packet) in [
         (0x40, PacketType::PubAck),
         (0x50, PacketType::PubRec),
@@ -634,8 +655,10 @@ fn mqtt_2_2_1_3_zero_packet_id_pub_acks() {
     }
 }
 
+/// [MQTT-2.3.1-1, 3.1.1]: a SUBSCRIBE carries a non-zero packet identifier;
+/// 0 is malformed (in 3.1 and 5.0 as well), and in the SUBACK that echoes it.
 #[test]
-fn mqtt_2_2_1_3_zero_packet_id_subscribe_and_suback() {
+fn zero_packet_id_in_subscribe_and_suback_is_malformed() {
     for version in ALL {
         let properties: &[u8] = if version.is_v5() { &[0x00] } else { &[] };
         let wire = frame(0x82, &cat(&[&[0x00, 0x00], properties, &lp(b"t"), &[0x00]]));
@@ -645,8 +668,10 @@ fn mqtt_2_2_1_3_zero_packet_id_subscribe_and_suback() {
     }
 }
 
+/// [MQTT-2.3.1-1, 3.1.1]: an UNSUBSCRIBE carries a non-zero packet
+/// identifier; 0 is malformed (in 3.1 and 5.0 as well), and in the UNSUBACK.
 #[test]
-fn mqtt_2_2_1_3_zero_packet_id_unsubscribe_and_unsuback() {
+fn zero_packet_id_in_unsubscribe_and_unsuback_is_malformed() {
     for version in ALL {
         let properties: &[u8] = if version.is_v5() { &[0x00] } else { &[] };
         let wire = frame(0xA2, &cat(&[&[0x00, 0x00], properties, &lp(b"t")]));
@@ -681,8 +706,11 @@ fn string_err(field: &'static str, source: StringError) -> DecodeError {
     DecodeError::InvalidString { field, source }
 }
 
-/// [MQTT-1.5.4-1], [MQTT-1.5.4-2], [MQTT-3.3.2-1]: the topic name is a UTF-8
-/// string; ill-formed UTF-8 is a Malformed Packet, not an invalid topic.
+/// [MQTT-1.5.4-1, MQTT-1.5.4-2, 5.0] [MQTT-1.5.3-1, MQTT-1.5.3-2, 3.1.1]
+/// [MQTT-3.3.2-1, MQTT-4.7.3-2, 3.1.1, 5.0]: the topic name is a UTF-8
+/// string without U+0000; ill-formed UTF-8 or a null character is a
+/// Malformed Packet (the connection ends), not an invalid topic, in every
+/// version.
 #[test]
 fn mqtt_1_5_4_1_invalid_utf8_in_publish_topic() {
     for version in ALL {
@@ -693,7 +721,9 @@ fn mqtt_1_5_4_1_invalid_utf8_in_publish_topic() {
     }
 }
 
-/// [MQTT-3.1.3-4] (5.0) / [MQTT-3.1.3-4] (3.1.1): the client identifier is a UTF-8 string.
+/// [MQTT-3.1.3-4, 3.1.1, 5.0] [MQTT-1.5.4-1, MQTT-1.5.4-2, 5.0]
+/// [MQTT-1.5.3-1, MQTT-1.5.3-2, 3.1.1]: the client identifier is a UTF-8
+/// string; ill-formed UTF-8 or U+0000 in it is malformed, in every version.
 #[test]
 fn mqtt_1_5_4_1_invalid_utf8_in_client_id() {
     for version in ALL {
@@ -709,6 +739,10 @@ fn mqtt_1_5_4_1_invalid_utf8_in_client_id() {
     }
 }
 
+/// [MQTT-3.1.3-10, MQTT-3.1.3-11, 3.1.1] [MQTT-3.1.3-11, MQTT-3.1.3-12, 5.0]:
+/// the will topic and the user name are UTF-8 strings
+/// ([MQTT-1.5.3-1, MQTT-1.5.3-2, 3.1.1] [MQTT-1.5.4-1, MQTT-1.5.4-2, 5.0]);
+/// ill-formed UTF-8 or U+0000 in them is malformed, in every version.
 #[test]
 fn mqtt_1_5_4_1_invalid_utf8_in_user_name_and_will_topic() {
     for version in ALL {
@@ -727,7 +761,7 @@ fn mqtt_1_5_4_1_invalid_utf8_in_user_name_and_will_topic() {
     }
 }
 
-/// [MQTT-1.5.7-1]: both strings of a User Property follow the string rules.
+/// [MQTT-1.5.7-1, 5.0]: both strings of a User Property follow the string rules.
 #[test]
 fn mqtt_1_5_7_1_invalid_utf8_in_user_property() {
     for (bad, source) in bad_strings() {
@@ -765,7 +799,7 @@ fn mqtt_1_5_7_1_invalid_utf8_in_user_property() {
     }
 }
 
-/// [MQTT-3.3.2-19] Content Type, [MQTT-3.3.2-13] Response Topic, and the
+/// [MQTT-3.3.2-19, 5.0] Content Type, [MQTT-3.3.2-13, 5.0] Response Topic, and the
 /// Reason String and Assigned Client Identifier are UTF-8 strings.
 #[test]
 fn mqtt_1_5_4_1_invalid_utf8_in_string_properties() {
@@ -786,8 +820,10 @@ fn mqtt_1_5_4_1_invalid_utf8_in_string_properties() {
     }
 }
 
-/// [MQTT-3.8.3-1], [MQTT-3.10.3-1]: topic filters are UTF-8 strings;
-/// ill-formed UTF-8 is malformed, not an invalid filter.
+/// [MQTT-3.8.3-1, MQTT-3.10.3-1, MQTT-4.7.3-2, 3.1.1, 5.0]
+/// [MQTT-1.5.3-1, MQTT-1.5.3-2, 3.1.1] [MQTT-1.5.4-1, MQTT-1.5.4-2, 5.0]:
+/// topic filters are UTF-8 strings without U+0000; ill-formed UTF-8 or a
+/// null character is malformed, not an invalid filter, in every version.
 #[test]
 fn mqtt_1_5_4_1_invalid_utf8_in_topic_filters() {
     for version in ALL {
@@ -806,8 +842,9 @@ fn mqtt_1_5_4_1_invalid_utf8_in_topic_filters() {
 
 // ---------------------------------------------------------------- topic names and filters
 
-/// [MQTT-3.3.2-2]: no wildcards in a PUBLISH topic name; the same for the
-/// will topic and (5.0) the Response Topic [MQTT-3.3.2-14].
+/// [MQTT-3.3.2-2, 3.1.1, 5.0] [MQTT-4.7.1-1, 3.1.1] [MQTT-4.7.0-1, 5.0]: no
+/// wildcards in a PUBLISH topic name, in every version; the same for the
+/// will topic and (5.0) the Response Topic [MQTT-3.3.2-14, 5.0].
 #[test]
 fn mqtt_3_3_2_2_wildcard_in_publish_topic() {
     let wildcard = |field| DecodeError::InvalidTopicName {
@@ -846,10 +883,10 @@ fn mqtt_3_3_2_2_wildcard_in_publish_topic() {
     );
 }
 
-/// [MQTT-4.7.3-1]: topic names are at least one character long; before 5.0
-/// nothing can stand in for an empty topic.
+/// [MQTT-4.7.3-1, 3.1.1]: topic names are at least one character long;
+/// before 5.0 nothing can stand in for an empty topic (3.1 alike).
 #[test]
-fn mqtt_4_7_3_1_empty_topic_before_5_0() {
+fn empty_topic_name_is_refused_before_5_0() {
     let empty = |field| DecodeError::InvalidTopicName {
         field,
         source: TopicError::Empty,
@@ -871,10 +908,10 @@ fn mqtt_4_7_3_1_empty_topic_before_5_0() {
     }
 }
 
-/// 5.0 section 3.3.2.1: "It is a Protocol Error if the Topic Name is zero
-/// length and there is no Topic Alias."
+/// 5.0 section 3.3.2.1: a zero-length topic name needs a Topic Alias to
+/// stand for it; without one the PUBLISH is a Protocol Error.
 #[test]
-fn mqtt_3_3_2_1_empty_topic_without_alias_5_0() {
+fn empty_topic_without_alias_is_a_protocol_error_5_0() {
     expect_err(
         V5,
         &publish(V5, b""),
@@ -883,10 +920,11 @@ fn mqtt_3_3_2_1_empty_topic_without_alias_5_0() {
     );
 }
 
-/// `#` alone in the last level ([MQTT-4.7.1-1], [MQTT-4.7.1-2, 3.1.1]), `+`
-/// alone in its level ([MQTT-4.7.1-2], [MQTT-4.7.1-3, 3.1.1]), not empty
-/// ([MQTT-4.7.3-1, 3.1.1, 5.0]), in every version; in 5.0 also a non-empty
-/// share name followed by `/` and a filter ([MQTT-4.8.2-1], [MQTT-4.8.2-2]).
+/// `#` alone in the last level ([MQTT-4.7.1-1, 5.0], [MQTT-4.7.1-2, 3.1.1]),
+/// `+` alone in its level ([MQTT-4.7.1-2, 5.0], [MQTT-4.7.1-3, 3.1.1]), not
+/// empty ([MQTT-4.7.3-1, 3.1.1, 5.0]), in every version; in 5.0 also a
+/// non-empty share name followed by `/` and a filter ([MQTT-4.8.2-1, 5.0],
+/// [MQTT-4.8.2-2, 5.0]).
 #[test]
 fn mqtt_4_7_1_invalid_topic_filters() {
     let everywhere: [(&[u8], TopicError); 8] = [
@@ -951,7 +989,8 @@ fn share_prefixed_filters_are_ordinary_filters_in_3_1_1() {
 
 // ---------------------------------------------------------------- CONNECT
 
-/// [MQTT-3.1.2-1]: the protocol name; 0x84 Unsupported Protocol Version.
+/// [MQTT-3.1.2-1, 3.1.1, 5.0]: an unknown protocol name is not processed
+/// as MQTT; 0x84 Unsupported Protocol Version.
 #[test]
 fn mqtt_3_1_2_1_bad_protocol_name() {
     for (name, level) in [
@@ -978,7 +1017,8 @@ fn mqtt_3_1_2_1_bad_protocol_name() {
     }
 }
 
-/// [MQTT-3.1.2-2]: the protocol level.
+/// [MQTT-3.1.2-2, 3.1.1, 5.0]: an unsupported protocol level is refused
+/// (0x84, which is 3.x return code 0x01).
 #[test]
 fn mqtt_3_1_2_2_bad_protocol_level() {
     for (name, level) in [
@@ -1004,6 +1044,8 @@ fn mqtt_3_1_2_2_bad_protocol_level() {
     }
 }
 
+/// [MQTT-3.1.2-3, 3.1.1, 5.0]: the reserved CONNECT flag is 0; a 1 is
+/// malformed, in every version.
 #[test]
 fn mqtt_3_1_2_3_connect_reserved_flag() {
     for version in ALL {
@@ -1014,8 +1056,8 @@ fn mqtt_3_1_2_3_connect_reserved_flag() {
     }
 }
 
-/// 5.0 [MQTT-3.1.2-11] (3.1.1 [MQTT-3.1.2-13]): without the Will Flag the
-/// Will QoS is 0.
+/// [MQTT-3.1.2-11, 5.0] [MQTT-3.1.2-11, MQTT-3.1.2-13, 3.1.1]: without the
+/// Will Flag the Will QoS is 0; 1 or 2 is malformed, in every version.
 #[test]
 fn mqtt_3_1_2_11_will_qos_without_will_flag() {
     for version in ALL {
@@ -1026,8 +1068,8 @@ fn mqtt_3_1_2_11_will_qos_without_will_flag() {
     }
 }
 
-/// 5.0 [MQTT-3.1.2-13] (3.1.1 [MQTT-3.1.2-15]): without the Will Flag the
-/// Will Retain is 0.
+/// [MQTT-3.1.2-13, 5.0] [MQTT-3.1.2-11, MQTT-3.1.2-15, 3.1.1]: without the
+/// Will Flag the Will Retain is 0; 1 is malformed, in every version.
 #[test]
 fn mqtt_3_1_2_13_will_retain_without_will_flag() {
     for version in ALL {
@@ -1036,7 +1078,8 @@ fn mqtt_3_1_2_13_will_retain_without_will_flag() {
     }
 }
 
-/// 5.0 section 3.1.2.6: "A value of 3 (0x03) is a Malformed Packet."
+/// [MQTT-3.1.2-12, 5.0] [MQTT-3.1.2-14, 3.1.1]: a will QoS of 3 is
+/// malformed, with will retain or without, in every version.
 #[test]
 fn mqtt_3_1_2_12_will_qos_3() {
     let error = DecodeError::InvalidQoS { field: "will QoS" };
@@ -1057,10 +1100,10 @@ fn mqtt_3_1_2_12_will_qos_3() {
     }
 }
 
-/// 3.1.1 [MQTT-3.1.2-22]: "If the User Name Flag is set to 0, the Password
-/// Flag MUST be set to 0." 5.0 lifted the rule (section 3.1.2.9).
+/// [MQTT-3.1.2-22, 3.1.1]: no password flag without the user name flag, in
+/// 3.1 and 3.1.1; 5.0 dropped the rule (section 3.1.2.9).
 #[test]
-fn mqtt_3_1_2_22_password_without_user_name_before_5_0() {
+fn password_without_user_name_is_refused_before_5_0() {
     for version in V3 {
         let wire = connect(version, 0x42, &[&lp(b"a"), &lp(b"pw")]);
         expect_err(
@@ -1100,6 +1143,8 @@ fn mqtt_3_1_client_id_length() {
 
 // ---------------------------------------------------------------- CONNACK
 
+/// [MQTT-3.2.2-1, 5.0]: bits 7-1 of the CONNACK acknowledge flags are
+/// reserved; so they are in 3.1 and 3.1.1 (section 3.2.2.1, no label there).
 #[test]
 fn mqtt_3_2_2_1_connack_reserved_flags() {
     for flags in [0x02, 0x80, 0xFE, 0xFF] {
@@ -1122,7 +1167,7 @@ fn mqtt_3_2_2_1_connack_reserved_flags() {
     }
 }
 
-/// 3.1.1 [MQTT-3.2.2-4], 5.0 [MQTT-3.2.2-6]: Session Present is 0 on a
+/// [MQTT-3.2.2-4, 3.1.1] [MQTT-3.2.2-6, 5.0]: Session Present is 0 on a
 /// refused connection.
 #[test]
 fn mqtt_3_2_2_6_session_present_with_error_code() {
@@ -1156,7 +1201,7 @@ fn bad_reason(packet: PacketType, code: u8) -> DecodeError {
 
 /// 3.1.1 Table 3.1: return codes 6-255 are reserved.
 #[test]
-fn mqtt_3_2_2_3_connack_return_code_not_defined() {
+fn connack_return_codes_6_to_255_are_refused_before_5_0() {
     for version in V3 {
         for code in [0x06, 0x80, 0xFF] {
             let wire = [0x20, 0x02, 0x00, code];
@@ -1170,8 +1215,8 @@ fn mqtt_3_2_2_3_connack_return_code_not_defined() {
     }
 }
 
-/// 5.0 [MQTT-3.2.2-8] and the per-packet reason code tables: a code the
-/// packet cannot carry (or no code at all).
+/// [MQTT-3.2.2-8, 5.0] and the per-packet reason code tables: a code the
+/// packet cannot carry (or no code at all) is refused.
 #[test]
 fn mqtt_2_4_reason_code_not_allowed_for_the_packet() {
     let acks = [
@@ -1258,7 +1303,7 @@ fn mqtt_2_4_reason_code_not_allowed_for_the_packet() {
 
 /// 5.0 section 2.2.2.2: an identifier 5.0 does not define is malformed.
 #[test]
-fn mqtt_2_2_2_2_unknown_property_identifier() {
+fn unknown_property_identifier_is_malformed() {
     for id in [0x00, 0x04, 0x0A, 0x14, 0x2B, 0x7F, 0x80, 0xFF] {
         let error = DecodeError::UnknownProperty(id);
         expect_err(
@@ -1290,10 +1335,10 @@ fn mqtt_2_2_2_2_unknown_property_identifier() {
     }
 }
 
-/// 5.0 section 2.2.2.2: "A Control Packet which contains an Identifier which
-/// is not valid for its packet type ... is a Malformed Packet."
+/// 5.0 section 2.2.2.2: a property the packet type does not allow makes
+/// the packet malformed.
 #[test]
-fn mqtt_2_2_2_2_property_not_allowed_in_the_packet() {
+fn property_not_allowed_in_the_packet_is_malformed() {
     let not_allowed = |packet, property| DecodeError::PropertyNotAllowed { packet, property };
     let cases: Vec<(Vec<u8>, DecodeError)> = vec![
         (
@@ -1374,10 +1419,10 @@ fn mqtt_2_2_2_2_property_not_allowed_in_the_packet() {
     }
 }
 
-/// "It is a Protocol Error to include the X more than once" (each property's
-/// section in 5.0); User Property and PUBLISH Subscription Identifier repeat freely.
+/// A property given twice is a Protocol Error (each property's section in
+/// 5.0); User Property and PUBLISH Subscription Identifier repeat freely.
 #[test]
-fn mqtt_2_2_2_2_duplicate_property() {
+fn duplicate_property_is_a_protocol_error() {
     let dup = DecodeError::DuplicateProperty;
     let cases: Vec<(Vec<u8>, DecodeError)> = vec![
         (
@@ -1464,7 +1509,7 @@ fn mqtt_2_2_2_2_duplicate_property() {
 
 /// Values the property sections rule out, each "a Protocol Error": a
 /// Receive Maximum or Maximum Packet Size of 0 (3.1.2.11.3, 3.1.2.11.4,
-/// 3.2.2.3.3, 3.2.2.3.6), a Topic Alias of 0 [MQTT-3.3.2-8], a Subscription
+/// 3.2.2.3.3, 3.2.2.3.6), a Topic Alias of 0 [MQTT-3.3.2-8, 5.0], a Subscription
 /// Identifier of 0 (3.3.2.3.8, 3.8.2.1.2), a Maximum QoS other than 0 or 1
 /// (3.2.2.3.4), and a byte flag other than 0 or 1 (3.1.2.11.6, 3.1.2.11.7,
 /// 3.2.2.3.5, 3.2.2.3.13).
@@ -1541,7 +1586,7 @@ fn property_value_zero_or_out_of_range() {
 /// 5.0 section 2.2.2.1: the Property Length counts the properties; one that
 /// overruns the packet, or a property that runs past it, is malformed.
 #[test]
-fn mqtt_2_2_2_1_property_length_overrunning_the_packet() {
+fn property_length_overrunning_the_packet_is_malformed() {
     // Property length 5 with nothing after it.
     let wire = [0x40, 0x04, 0x00, 0x01, 0x10, 0x05];
     expect_err(V5, &wire, DecodeError::Truncated("properties"), MALFORMED);
@@ -1790,7 +1835,7 @@ fn truncated_other_packets() {
 /// 5.0 section 3.15.2.1: AUTH omits the reason code and the property length
 /// together; unlike DISCONNECT (3.14.2.2.1) it has no reason-only form.
 #[test]
-fn mqtt_3_15_2_1_auth_reason_code_without_property_length() {
+fn auth_reason_code_without_property_length_is_malformed() {
     for code in [0x00, 0x18, 0x19] {
         expect_err(
             V5,
@@ -1889,10 +1934,10 @@ fn trailing_bytes_after_the_last_field() {
 
 // ---------------------------------------------------------------- SUBSCRIBE and UNSUBSCRIBE
 
-/// 3.1.1 [MQTT-3.8.3-3] / 5.0 [MQTT-3.8.3-2]: at least one filter; "A
-/// SUBSCRIBE packet with no Payload is a Protocol Error".
+/// [MQTT-3.8.3-3, 3.1.1] [MQTT-3.8.3-2, 5.0]: a SUBSCRIBE holds at least one
+/// filter; one without a payload is a Protocol Error, in every version.
 #[test]
-fn mqtt_3_8_3_3_empty_subscribe() {
+fn empty_subscribe_is_a_protocol_error() {
     for version in V3 {
         expect_err(
             version,
@@ -1917,8 +1962,8 @@ fn mqtt_3_8_3_3_empty_subscribe() {
     );
 }
 
-/// [MQTT-3.10.3-2]: "The Payload of an UNSUBSCRIBE packet MUST contain at
-/// least one Topic Filter."
+/// [MQTT-3.10.3-2, 3.1.1, 5.0]: an UNSUBSCRIBE holds at least one topic
+/// filter; one without is a Protocol Error, in every version.
 #[test]
 fn mqtt_3_10_3_2_empty_unsubscribe() {
     for version in V3 {
@@ -1937,7 +1982,7 @@ fn mqtt_3_10_3_2_empty_unsubscribe() {
     );
 }
 
-/// 3.1.1 [MQTT-3-8.3-4]: the upper six bits of the requested QoS byte are
+/// [MQTT-3-8.3-4, 3.1.1]: the upper six bits of the requested QoS byte are
 /// reserved, and QoS 3 is malformed too.
 #[test]
 fn mqtt_3_8_3_4_subscription_options_reserved_bits_3_1_1() {
@@ -1954,7 +1999,7 @@ fn mqtt_3_8_3_4_subscription_options_reserved_bits_3_1_1() {
     }
 }
 
-/// 5.0 [MQTT-3.8.3-5]: bits 6 and 7 of the Subscription Options are reserved.
+/// [MQTT-3.8.3-5, 5.0]: bits 6 and 7 of the Subscription Options are reserved.
 #[test]
 fn mqtt_3_8_3_5_subscription_options_reserved_bits_5_0() {
     for options in [0x40, 0x80, 0xC0, 0x41, 0xFF] {
@@ -1963,9 +2008,9 @@ fn mqtt_3_8_3_5_subscription_options_reserved_bits_5_0() {
     }
 }
 
-/// 5.0 section 3.8.3.1: "It is a Protocol Error to send a Retain Handling value of 3."
+/// 5.0 section 3.8.3.1: a Retain Handling of 3 is a Protocol Error.
 #[test]
-fn mqtt_3_8_3_1_retain_handling_3() {
+fn retain_handling_3_is_a_protocol_error() {
     for options in [0x30, 0x31, 0x3E] {
         expect_err(
             V5,
@@ -1976,10 +2021,10 @@ fn mqtt_3_8_3_1_retain_handling_3() {
     }
 }
 
-/// 5.0 section 3.8.3.1: "It is a Protocol Error if the Maximum QoS field has
-/// the value 3."
+/// 5.0 section 3.8.3.1: a Maximum QoS of 3 in the subscription options is
+/// a Protocol Error.
 #[test]
-fn mqtt_3_8_3_1_subscription_maximum_qos_3() {
+fn subscription_maximum_qos_3_is_a_protocol_error() {
     for options in [0x03, 0x0F, 0x33] {
         expect_err(
             V5,
@@ -1990,8 +2035,8 @@ fn mqtt_3_8_3_1_subscription_maximum_qos_3() {
     }
 }
 
-/// [MQTT-3.8.3-4]: "It is a Protocol Error to set the No Local bit to 1 on a
-/// Shared Subscription."
+/// [MQTT-3.8.3-4, 5.0]: No Local on a shared subscription is a Protocol
+/// Error; on an ordinary filter it is fine.
 #[test]
 fn mqtt_3_8_3_4_no_local_on_shared_subscription() {
     for options in [0x04, 0x05, 0x2E] {
@@ -2048,7 +2093,7 @@ fn errors_do_not_depend_on_chunking() {
     }
 }
 
-/// [MQTT-1.5.5-1]: in 5.0 a Variable Byte Integer uses the fewest bytes
+/// [MQTT-1.5.5-1, 5.0]: a Variable Byte Integer uses the fewest bytes
 /// possible; a longer encoding of the same value is malformed, in the
 /// remaining length and in properties alike.
 #[test]

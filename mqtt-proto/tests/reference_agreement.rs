@@ -492,6 +492,7 @@ fn expect(version: ProtocolVersion, bytes: &[u8], outcome: Outcome) {
     assert_eq!(got, outcome, "{version}: {bytes:02x?}");
 }
 
+/// [MQTT-3.3.1-4, 3.1.1, 5.0], in every version.
 #[test]
 fn mqtt_3_3_1_4_publish_qos_3_is_refused_from_the_first_byte() {
     for version in VERSIONS {
@@ -503,6 +504,7 @@ fn mqtt_3_3_1_4_publish_qos_3_is_refused_from_the_first_byte() {
     }
 }
 
+/// [MQTT-3.3.1-2, 3.1.1, 5.0], in every version.
 #[test]
 fn mqtt_3_3_1_2_dup_on_qos_0_is_refused_from_the_first_byte() {
     for version in VERSIONS {
@@ -514,6 +516,7 @@ fn mqtt_3_3_1_2_dup_on_qos_0_is_refused_from_the_first_byte() {
     }
 }
 
+/// [MQTT-3.3.2-2, 3.1.1, 5.0]: a wildcard topic name is refused as such.
 #[test]
 fn mqtt_3_3_2_2_wildcard_topic_is_reported_before_later_faults() {
     // Topic "a/#", QoS 1 with packet identifier 0 after it: the topic comes first.
@@ -530,6 +533,8 @@ fn mqtt_3_3_2_2_wildcard_topic_is_reported_before_later_faults() {
     );
 }
 
+/// [MQTT-1.5.4-1, 5.0] [MQTT-1.5.3-1, 3.1.1]: ill-formed UTF-8 in a topic
+/// name (5.0) or filter (3.1.1) is malformed.
 #[test]
 fn mqtt_1_5_4_1_ill_formed_utf8_topic_is_malformed_not_an_invalid_topic() {
     expect(
@@ -581,8 +586,7 @@ fn v5_subscription_options_qos_3_is_a_protocol_error_and_malformed_in_3_1_1() {
 }
 
 #[test]
-fn mqtt_2_2_2_2_property_not_allowed_in_the_packet_is_malformed_and_duplicates_are_protocol_errors()
-{
+fn property_not_allowed_in_the_packet_is_malformed_and_duplicates_are_protocol_errors() {
     // PUBACK with Topic Alias (0x23), a PUBLISH-only property.
     expect(
         ProtocolVersion::V5,

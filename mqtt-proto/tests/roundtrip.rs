@@ -393,8 +393,8 @@ proptest! {
     }
 
     /// What 3.1 cannot express (properties, 5.0 reason codes, alias-only
-    /// topics, 5.0 subscription options, AUTH, a password alone
-    /// [MQTT-3.1.2-22], client identifiers outside 1..=23 bytes) is refused.
+    /// topics, 5.0 subscription options, AUTH, a password alone, client
+    /// identifiers outside 1..=23 bytes) is refused.
     #[test]
     fn v3_1_refuses_what_it_cannot_express(p in v3_invalid_packet(ProtocolVersion::V3_1)) {
         let result = encode_checked(&p, ProtocolVersion::V3_1)?;
@@ -518,7 +518,7 @@ fn auth_does_not_exist_before_v5() {
 /// section 3.11), so a result list, even `[Success]`, was silently dropped
 /// and the packet decoded as a different one. It is now refused.
 #[test]
-fn mqtt_3_11_3_1_unsuback_has_no_payload() {
+fn unsuback_has_no_payload_in_3_x() {
     use mqtt_proto::{PacketId, ReasonCode, UnsubAck};
     let id = PacketId::new(1).unwrap();
     for version in [ProtocolVersion::V3_1, ProtocolVersion::V3_1_1] {

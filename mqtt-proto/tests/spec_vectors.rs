@@ -235,7 +235,7 @@ fn mqtt_1_5_5_largest_remaining_length() {
 /// 3.1.1 section 3.1.2.10, Figure 3.6 "Variable header non normative
 /// example": protocol name "MQTT", level 4, flags 0xCE (user name, password,
 /// will QoS 1, will, clean session), keep alive 10; with a payload in the
-/// order of [MQTT-3.1.3-1].
+/// order of [MQTT-3.1.3-1, 3.1.1].
 #[test]
 fn connect_3_1_1_spec_variable_header_example() {
     let wire = cat(&[
@@ -261,7 +261,8 @@ fn connect_3_1_1_spec_variable_header_example() {
 
 /// 5.0 section 3.1.2.11, Figure 3-6 "Variable Header example": as in 3.1.1
 /// but level 5 and a property length of 5 holding Session Expiry Interval
-/// (identifier 17) = 10. The will has an empty Will Properties section.
+/// (identifier 17) = 10. The will has an empty Will Properties section;
+/// the payload is in the order of [MQTT-3.1.3-1, 5.0].
 #[test]
 fn connect_5_0_spec_variable_header_example() {
     let wire = cat(&[
@@ -337,7 +338,7 @@ fn connect_3_1_1_minimal_and_empty_client_id() {
     ]);
     vector(V3_1_1, &wire, connect(V3_1_1, "a", 60));
 
-    // A zero-byte client identifier with clean session [MQTT-3.1.3-6, MQTT-3.1.3-7].
+    // A zero-byte client identifier, with clean session.
     let wire = cat(&[
         &[0x10, 12],
         b"\x00\x04MQTT",
@@ -430,6 +431,8 @@ fn full_connect_5_0() -> (Vec<u8>, Connect) {
     (wire, packet)
 }
 
+/// Every CONNECT property and will property, the payload fields in the
+/// order of [MQTT-3.1.3-1, 5.0].
 #[test]
 fn connect_5_0_every_property_and_will_property() {
     let (wire, packet) = full_connect_5_0();
@@ -731,8 +734,8 @@ fn full_publish_properties() -> PublishProperties {
     }
 }
 
-/// Every PUBLISH property; User Properties in order with a repeated name
-/// [MQTT-3.3.2-18]; several Subscription Identifiers (section 3.3.4),
+/// Every PUBLISH property; User Properties in order with a repeated name;
+/// several Subscription Identifiers (section 3.3.4),
 /// including the one- and four-byte Variable Byte Integer extremes.
 #[test]
 fn publish_5_0_every_property() {
@@ -801,7 +804,7 @@ fn pub_acks_3_x() {
             &[0x50, 0x02, 0x00, 0x02],
             Packet::PubRec(ack(2, ReasonCode::Success)),
         );
-        // PUBREL carries the reserved flags 0b0010 [MQTT-3.6.1-1].
+        // PUBREL carries the reserved flags 0b0010 [MQTT-2.2.2-1, 3.1.1].
         vector(
             version,
             &[0x62, 0x02, 0x00, 0x03],
@@ -1106,6 +1109,8 @@ fn suback_5_0_every_reason_code() {
 
 // ---------------------------------------------------------------- UNSUBSCRIBE, UNSUBACK
 
+/// [MQTT-3.10.3-1, 3.1.1]: the topic filters follow one another with
+/// nothing in between.
 #[test]
 fn unsubscribe_3_x() {
     for version in V3 {

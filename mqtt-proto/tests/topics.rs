@@ -71,7 +71,7 @@ fn spec_4_7_1_2_multi_level_wildcard_examples() {
 
 #[test]
 fn spec_4_7_1_2_multi_level_wildcard_validity() {
-    // [MQTT-4.7.1-2] (3.1.1) / [MQTT-4.7.1-1] (5.0)
+    // [MQTT-4.7.1-2, 3.1.1] [MQTT-4.7.1-1, 5.0]
     assert!(TopicFilter::new("#").is_ok());
     assert!(TopicFilter::new("sport/tennis/#").is_ok());
     assert_eq!(
@@ -118,7 +118,7 @@ fn spec_4_7_1_3_single_level_wildcard_examples() {
 
 #[test]
 fn spec_4_7_1_3_single_level_wildcard_validity() {
-    // [MQTT-4.7.1-3] (3.1.1) / [MQTT-4.7.1-2] (5.0)
+    // [MQTT-4.7.1-3, 3.1.1] [MQTT-4.7.1-2, 5.0]
     for ok in ["+", "+/tennis/#", "sport/+/player1"] {
         assert!(TopicFilter::new(ok).is_ok(), "{ok}");
     }
@@ -142,7 +142,7 @@ fn spec_4_7_1_1_adjacent_separators_make_zero_length_levels() {
 
 #[test]
 fn spec_4_7_3_topic_semantics() {
-    // [MQTT-4.7.3-1] at least one character.
+    // [MQTT-4.7.3-1, 3.1.1, 5.0] at least one character.
     assert_eq!(TopicName::new(""), Err(TopicError::Empty));
     assert_eq!(TopicFilter::new(""), Err(TopicError::Empty));
     // Case sensitive: "ACCOUNTS" and "Accounts" are two different topic names.
@@ -157,7 +157,7 @@ fn spec_4_7_3_topic_semantics() {
     // A topic name or filter of "/" alone is valid.
     assert_match("/", "/", true);
     assert_match("/", "finance", false);
-    // [MQTT-4.7.3-2] no U+0000; [MQTT-4.7.3-3] at most 65,535 bytes.
+    // [MQTT-4.7.3-2, MQTT-4.7.3-3, 3.1.1, 5.0]: no U+0000, at most 65,535 bytes.
     assert!(TopicName::new("a\0").is_err());
     assert!(TopicFilter::new("a\0").is_err());
     assert!(!topic_matches_sub("a\0", "a\0"));
@@ -168,6 +168,7 @@ fn spec_4_7_3_topic_semantics() {
     assert!(!topic_matches_sub(&over, &over));
 }
 
+/// [MQTT-4.7.3-4, 3.1.1, 5.0]: matching compares levels as they are.
 #[test]
 fn mqtt_4_7_3_4_no_normalization() {
     // Precomposed "é" and "e" + combining accent are different levels.
@@ -180,7 +181,7 @@ fn mqtt_4_7_3_4_no_normalization() {
 
 #[test]
 fn wildcards_are_rejected_in_topic_names() {
-    // [MQTT-3.3.2-2]; [MQTT-4.7.1-1] (3.1.1) / [MQTT-4.7.0-1] (5.0)
+    // [MQTT-3.3.2-2, 3.1.1, 5.0] [MQTT-4.7.1-1, 3.1.1] [MQTT-4.7.0-1, 5.0]
     for t in ["sport/+", "sport/#", "+", "#", "a+b"] {
         assert_eq!(TopicName::new(t), Err(TopicError::WildcardInName), "{t}");
         assert!(!topic_matches_sub("#", t), "{t}");
@@ -189,6 +190,7 @@ fn wildcards_are_rejected_in_topic_names() {
 
 // --- 4.7.2 Topics beginning with $ ------------------------------------------
 
+/// [MQTT-4.7.2-1, 3.1.1, 5.0], with the examples of section 4.7.2.
 #[test]
 fn mqtt_4_7_2_1_wildcard_first_level_does_not_match_dollar_topics() {
     // A subscription to "#" will not receive any messages published to a
@@ -216,6 +218,7 @@ fn mqtt_4_7_2_1_wildcard_first_level_does_not_match_dollar_topics() {
     assert_match("#", "a$", true);
 }
 
+/// [MQTT-4.7.2-1, 3.1.1, 5.0] in the router.
 #[test]
 fn mqtt_4_7_2_1_both_hash_and_dollar_sys_are_needed_for_everything() {
     // "For a Client to receive messages from topics that begin with $SYS/ and
@@ -262,11 +265,13 @@ fn mqtt_4_8_2_shared_subscriptions_match_like_their_filter() {
         "$share/consumer1/sport/x",
         false,
     );
-    // So [MQTT-4.7.2-1] applies to the inner filter.
+    // So [MQTT-4.7.2-1, 5.0] applies to the inner filter.
     assert_match("$share/g/#", "$SYS/x", false);
     assert_match("$share/g/$SYS/#", "$SYS/x", true);
 }
 
+/// [MQTT-4.8.2-1, MQTT-4.8.2-2, 5.0]: a non-empty share name without
+/// wildcards or `/`, then `/` and a filter.
 #[test]
 fn mqtt_4_8_2_1_and_2_share_name_rules() {
     assert_eq!(

@@ -55,7 +55,7 @@ pub struct SessionConfig {
     /// When to ask for a clean start.
     pub clean_start: CleanStart,
     /// Our limit of unacknowledged outbound QoS 1/2 messages; the window is
-    /// the smaller of this and the server's Receive Maximum.
+    /// the smaller of this and the server's Receive Maximum. 0 counts as 1.
     pub max_inflight: u16,
     /// Most messages waiting for the window (not yet sent).
     pub max_queued_messages: usize,

@@ -5,6 +5,7 @@ use core::time::Duration;
 use mqtt_proto::{
     ConnAckProperties, Decoder, Encoder, MqttString, PacketId, PacketType, ProtocolVersion, QoS,
 };
+use std::collections::VecDeque;
 use std::time::Instant;
 
 /// What the server allows, from its latest CONNACK (defaults before one).
@@ -104,6 +105,10 @@ pub(crate) struct Connection {
     pub auth_method: Option<MqttString>,
     /// A re-authentication we started is in progress.
     pub reauthenticating: bool,
+    /// Packet identifiers of resumed in-flight messages not resent yet on
+    /// this connection, in their original order: the server's Receive
+    /// Maximum had no room for them when the session resumed.
+    pub held_resends: VecDeque<PacketId>,
 }
 
 impl Connection {

@@ -1,6 +1,6 @@
 //! What the session tells the application.
 
-use crate::error::ProtocolError;
+use crate::error::{Error, ProtocolError};
 use mqtt_proto::{
     AckProperties, AuthProperties, ConnAckProperties, DisconnectProperties, PacketId, Publish, QoS,
     ReasonCode,
@@ -45,6 +45,12 @@ pub enum PublishFailure {
     /// The server's limits shrank after the message was accepted (a new
     /// connection with a smaller Maximum Packet Size) and it no longer fits.
     Unsendable(mqtt_proto::EncodeError),
+    /// The message waited in the queue and the CONNACK of the connection
+    /// that was to carry it refuses what it asks for: a Maximum QoS below
+    /// its QoS (with [`crate::SessionConfig::downgrade_qos`] off) or Retain
+    /// Available 0 for a retained message. The error says which; nothing
+    /// was sent.
+    NotSupported(Error),
 }
 
 /// Why a connection ended.

@@ -3,6 +3,7 @@
 
 use crate::alias::AliasUse;
 use crate::config::{QueueFullPolicy, SessionLostPolicy};
+use crate::connection::ServerLimits;
 use crate::error::{Error, ProtocolError};
 use crate::event::{Event, MessageId, PublishFailure};
 use crate::session::Session;
@@ -22,27 +23,30 @@ impl Session {
     /// [`Event::Published`] or [`Event::PublishFailed`]. The call fails,
     /// sending nothing, if the message breaks a limit the server announced
     /// (Maximum QoS unless downgrading, Retain Available, Maximum Packet
-    /// Size) or cannot be encoded in the session's version.
+    /// Size) or cannot be encoded in the session's version. A message that
+    /// waits is checked again against the Maximum QoS and Retain Available
+    /// of the connection that sends it, and fails with
+    /// [`PublishFailure::NotSupported`] if they refuse it.
+    ///
+    /// Subscription Identifiers in the message's properties (those of a
+    /// received message being forwarded, say) are left out: a client's
+    /// PUBLISH may not carry one [MQTT-3.3.4-6, 5.0].
     pub fn publish(
         &mut self,
         now: Instant,
         mut message: OutboundMessage,
     ) -> Result<MessageId, Error> {
-        if message.qos > self.server.maximum_qos {
-            if !self.config.downgrade_qos {
-                return Err(Error::QoSNotSupported {
-                    requested: message.qos,
-                    maximum: self.server.maximum_qos,
-                });
-            }
-            message.qos = self.server.maximum_qos;
-        }
-        if message.retain && !self.server.retain_available {
-            return Err(Error::RetainNotSupported);
-        }
+        fit_server_limits(&self.server, self.config.downgrade_qos, &mut message)?;
         message.properties.replace(|p| &mut p.topic_alias, None);
+        message
+            .properties
+            .replace(|p| &mut p.subscription_identifiers, Vec::new());
         let sends_now = self.is_connected()
             && self.state.queue.is_empty()
+            && self
+                .conn
+                .as_ref()
+                .is_some_and(|c| c.held_resends.is_empty())
             && (message.qos == QoS::AtMostOnce
                 || self.state.inflight.len() < self.inflight_window());
         // Not expired on arrival (an interval of 0) and no alias: the packet
@@ -146,23 +150,46 @@ impl Session {
         Ok(id)
     }
 
-    /// The number of QoS 1/2 messages that may be unacknowledged at once.
+    /// The number of QoS 1/2 messages that may be unacknowledged at once:
+    /// the smaller of [`crate::SessionConfig::max_inflight`] (0 counts as 1)
+    /// and the server's Receive Maximum. It is the initial send quota of
+    /// 5.0 section 4.9, never 0 [MQTT-4.9.0-1, 5.0].
     pub fn inflight_window(&self) -> usize {
-        self.config.max_inflight.min(self.server.receive_maximum) as usize
+        self.config
+            .max_inflight
+            .max(1)
+            .min(self.server.receive_maximum) as usize
     }
 
-    /// Sends queued messages while connected and the window allows.
+    /// Sends what waits while connected and the window allows: resumed
+    /// messages held back at the CONNACK first, then queued ones.
     pub(crate) fn pump(&mut self, now: Instant) {
         if !self.is_connected() {
             return;
         }
         let window = self.inflight_window();
-        while let Some(front) = self.state.queue.front() {
+        if !self.resend_held(now, window) {
+            return;
+        }
+        while let Some(front) = self.state.queue.front_mut() {
             if expired(front, now) {
                 self.drop_front_expired();
                 continue;
             }
-            let Some(packet_id) = self.next_packet_id(front.message.qos, window) else {
+            // The limits of this connection, not of the one `publish` saw.
+            if let Err(error) =
+                fit_server_limits(&self.server, self.config.downgrade_qos, &mut front.message)
+            {
+                let refused = self.state.queue.pop_front().expect("front exists");
+                self.state.queued_bytes -= refused.message.queued_size();
+                self.events.push_back(Event::PublishFailed {
+                    id: refused.id,
+                    failure: PublishFailure::NotSupported(error),
+                });
+                continue;
+            }
+            let qos = front.message.qos;
+            let Some(packet_id) = self.next_packet_id(qos, window) else {
                 return;
             };
             let queued = self.state.queue.pop_front().expect("front exists");
@@ -208,6 +235,41 @@ impl Session {
                 && !self.inflight_ids.contains(id, &state.inflight)
             {
                 return Some(id);
+            }
+        }
+    }
+
+    /// Resends held in-flight messages, in order, while the window has
+    /// room; whether none is left held.
+    fn resend_held(&mut self, now: Instant, window: usize) -> bool {
+        loop {
+            let Some(conn) = self.conn.as_mut() else {
+                return false;
+            };
+            let held = conn.held_resends.len();
+            if held == 0 {
+                return true;
+            }
+            if self.state.inflight.len().saturating_sub(held) >= window {
+                return false;
+            }
+            let packet_id = conn.held_resends.pop_front().expect("not empty");
+            if let Some(i) = self.find_inflight(packet_id) {
+                let m = &self.state.inflight[i];
+                let publish =
+                    build_publish(&m.message, Some(packet_id), true, AliasUse::None, None);
+                // As in `resend_inflight`: one that no longer fits stays in flight.
+                let _ = self.send(now, &publish);
+            }
+        }
+    }
+
+    /// Stops holding back an in-flight message: it was acknowledged
+    /// without being resent on this connection.
+    fn unhold(&mut self, packet_id: PacketId) {
+        if let Some(c) = self.conn.as_mut() {
+            if !c.held_resends.is_empty() {
+                c.held_resends.retain(|&p| p != packet_id);
             }
         }
     }
@@ -303,30 +365,56 @@ impl Session {
         }
     }
 
-    /// After a CONNACK with Session Present: resend every unacknowledged
-    /// PUBLISH with DUP set and every PUBREL, in their original order,
-    /// before anything new [MQTT-4.4.0-1]. Aliases are not used: the
-    /// server forgot them with the old connection.
+    /// After a CONNACK with Session Present: resend every PUBREL, in the
+    /// order their PUBRECs came [MQTT-4.6.0-4, 3.1.1, 5.0], then every
+    /// unacknowledged PUBLISH with DUP set, in the order first sent
+    /// [MQTT-4.6.0-1, 3.1.1, 5.0], before anything new [MQTT-4.4.0-1, 5.0].
+    /// Aliases are not used: the server forgot them with the old connection.
+    ///
+    /// The server's Receive Maximum counts on the new connection too
+    /// [MQTT-3.3.4-7, 5.0]: every in-flight message takes a place in the window
+    /// (a PUBREL always goes out), and a PUBLISH for which none is left is
+    /// held back and resent, in order, as acknowledgements free places.
     pub(crate) fn resend_inflight(&mut self, now: Instant) {
-        for i in 0..self.state.inflight.len() {
-            if self.conn.is_none() {
-                return;
+        let window = self.inflight_window();
+        let mut live = 0;
+        // The PUBRELs in one pass, the PUBLISHes in the next: each keeps
+        // the window's order, which is that of PUBRECs for PUBRELs.
+        for pubrels in [true, false] {
+            for i in 0..self.state.inflight.len() {
+                let Some(conn) = self.conn.as_mut() else {
+                    return;
+                };
+                let m = &self.state.inflight[i];
+                if (m.stage == Stage::AwaitingPubComp) != pubrels {
+                    continue;
+                }
+                let result = match m.stage {
+                    Stage::AwaitingPubAck | Stage::AwaitingPubRec if live >= window => {
+                        conn.held_resends.push_back(m.packet_id);
+                        continue;
+                    }
+                    Stage::AwaitingPubAck | Stage::AwaitingPubRec => {
+                        live += 1;
+                        let publish = build_publish(
+                            &m.message,
+                            Some(m.packet_id),
+                            true,
+                            AliasUse::None,
+                            None,
+                        );
+                        self.send(now, &publish)
+                    }
+                    Stage::AwaitingPubComp => {
+                        live += 1;
+                        let pubrel = Packet::PubRel(Ack::new(m.packet_id));
+                        self.send(now, &pubrel)
+                    }
+                };
+                // A resend that no longer fits the new Maximum Packet Size stays in
+                // flight; the server may still acknowledge it from its session.
+                let _ = result;
             }
-            let m = &self.state.inflight[i];
-            let result = match m.stage {
-                Stage::AwaitingPubAck | Stage::AwaitingPubRec => {
-                    let publish =
-                        build_publish(&m.message, Some(m.packet_id), true, AliasUse::None, None);
-                    self.send(now, &publish)
-                }
-                Stage::AwaitingPubComp => {
-                    let pubrel = Packet::PubRel(Ack::new(m.packet_id));
-                    self.send(now, &pubrel)
-                }
-            };
-            // A resend that no longer fits the new Maximum Packet Size stays in
-            // flight; the server may still acknowledge it from its session.
-            let _ = result;
         }
         for packet_id in self.state.orphan_pubrels.clone() {
             self.send_orphan_pubrel(now, packet_id);
@@ -385,6 +473,7 @@ impl Session {
         let m = m.expect("index valid");
         self.inflight_ids
             .remove(m.packet_id, self.state.inflight.len());
+        self.unhold(m.packet_id);
         m
     }
 
@@ -433,10 +522,20 @@ impl Session {
                 Ok(())
             }
             Stage::AwaitingPubRec | Stage::AwaitingPubComp => {
+                self.unhold(ack.packet_id);
                 let m = &mut self.state.inflight[i];
-                m.stage = Stage::AwaitingPubComp;
-                // Never resent as PUBLISH from here on; free the payload.
-                m.message.payload = bytes::Bytes::new();
+                if m.stage == Stage::AwaitingPubRec {
+                    m.stage = Stage::AwaitingPubComp;
+                    // Never resent as PUBLISH from here on; free the payload.
+                    m.message.payload = bytes::Bytes::new();
+                    // A resumed session resends PUBRELs in the order their
+                    // PUBRECs came [MQTT-4.6.0-4, 3.1.1, 5.0]: the window keeps
+                    // that order (unacknowledged PUBLISHes keep theirs).
+                    if i + 1 < self.state.inflight.len() {
+                        let m = self.state.inflight.remove(i).expect("index valid");
+                        self.state.inflight.push_back(m);
+                    }
+                }
                 self.send_required(now, &Packet::PubRel(Ack::new(ack.packet_id)));
                 Ok(())
             }
@@ -501,6 +600,29 @@ impl Session {
             }
         });
     }
+}
+
+/// Checks a message against the server's Maximum QoS [MQTT-3.2.2-11, 5.0] and
+/// Retain Available [MQTT-3.2.2-14, 5.0], lowering its QoS to the maximum when
+/// `downgrade` says so.
+fn fit_server_limits(
+    server: &ServerLimits,
+    downgrade: bool,
+    message: &mut OutboundMessage,
+) -> Result<(), Error> {
+    if message.qos > server.maximum_qos {
+        if !downgrade {
+            return Err(Error::QoSNotSupported {
+                requested: message.qos,
+                maximum: server.maximum_qos,
+            });
+        }
+        message.qos = server.maximum_qos;
+    }
+    if message.retain && !server.retain_available {
+        return Err(Error::RetainNotSupported);
+    }
+    Ok(())
 }
 
 fn expired(m: &QueuedMessage, now: Instant) -> bool {

@@ -144,9 +144,17 @@ impl Session {
     }
 
     /// Continues an enhanced authentication exchange (reason Continue
-    /// authentication, after an [`Event::Auth`]) or starts a
-    /// re-authentication (reason Re-authenticate, when connected). The
-    /// authentication method of CONNECT is filled in if absent.
+    /// authentication, after an [`Event::Auth`] while connecting or
+    /// re-authenticating) or starts a re-authentication (reason
+    /// Re-authenticate, when connected).
+    ///
+    /// The authentication method is the one of CONNECT: it is filled in if
+    /// absent, and a different one is refused [MQTT-4.12.1-1, 5.0]; without one in
+    /// CONNECT no AUTH can be sent [MQTT-4.12.0-7, 5.0]. An AUTH larger than the
+    /// server's Maximum Packet Size loses its Reason String, then if need be
+    /// its User Properties, and goes out without them [MQTT-3.15.2-2,
+    /// MQTT-3.15.2-3, 5.0]; only if it still does not fit is it refused with
+    /// [`Error::PacketTooLarge`]. A refused call sends nothing.
     pub fn auth(
         &mut self,
         now: Instant,
@@ -161,8 +169,14 @@ impl Session {
             "CONNECT carried no authentication method",
         ))?;
         match (reason, conn.phase) {
-            (ReasonCode::ContinueAuthentication, _) => {}
-            (ReasonCode::ReAuthenticate, Phase::Connected) => conn.reauthenticating = true,
+            (ReasonCode::ContinueAuthentication, Phase::Connecting) => {}
+            (ReasonCode::ContinueAuthentication, Phase::Connected) if conn.reauthenticating => {}
+            (ReasonCode::ContinueAuthentication, Phase::Connected) => {
+                return Err(Error::AuthNotPossible(
+                    "no authentication exchange is in progress",
+                ))
+            }
+            (ReasonCode::ReAuthenticate, Phase::Connected) => {}
             (ReasonCode::ReAuthenticate, Phase::Connecting) => {
                 return Err(Error::AuthNotPossible(
                     "re-authentication needs an accepted connection",
@@ -174,14 +188,25 @@ impl Session {
                 ))
             }
         }
-        properties.authentication_method.get_or_insert(method);
-        self.send(
-            now,
-            &Auth {
-                reason,
-                properties: properties.into(),
-            },
-        )?;
+        match &properties.authentication_method {
+            Some(asked) if *asked != method => {
+                return Err(Error::AuthNotPossible(
+                    "the authentication method differs from the one of CONNECT",
+                ))
+            }
+            Some(_) => {}
+            None => properties.authentication_method = Some(method),
+        }
+        let auth = Auth {
+            reason,
+            properties: properties.into(),
+        };
+        self.send_shedding(now, auth)?;
+        if reason == ReasonCode::ReAuthenticate {
+            if let Some(conn) = self.conn.as_mut() {
+                conn.reauthenticating = true;
+            }
+        }
         Ok(())
     }
 

@@ -10,11 +10,35 @@ use crate::state::SessionState;
 use bytes::{Bytes, BytesMut};
 use core::time::Duration;
 use mqtt_proto::{
-    Decoder, Disconnect, Encodable, EncodeError, Encoder, Packet, PacketType, ReasonCode,
+    Auth, Decoder, Disconnect, Encodable, EncodeError, Encoder, Packet, PacketType, ReasonCode,
     MAX_PACKET_SIZE,
 };
 use std::collections::VecDeque;
 use std::time::Instant;
+
+/// A packet whose Reason String and User Properties are optional
+/// diagnostics, left out rather than exceed the receiver's Maximum Packet Size.
+pub(crate) trait Diagnostics: Encodable {
+    /// Removes the Reason String if there is one, else the User Properties;
+    /// whether anything was removed.
+    fn shed_diagnostics(&mut self) -> bool;
+}
+
+impl Diagnostics for Disconnect {
+    fn shed_diagnostics(&mut self) -> bool {
+        let p = &mut self.properties;
+        p.replace(|p| &mut p.reason_string, None).is_some()
+            || !p.replace(|p| &mut p.user_properties, Vec::new()).is_empty()
+    }
+}
+
+impl Diagnostics for Auth {
+    fn shed_diagnostics(&mut self) -> bool {
+        let p = &mut self.properties;
+        p.replace(|p| &mut p.reason_string, None).is_some()
+            || !p.replace(|p| &mut p.user_properties, Vec::new()).is_empty()
+    }
+}
 
 /// The transmit buffer's capacity.
 const TX_BUFFER: usize = 4096;
@@ -250,6 +274,7 @@ impl Session {
             receive_maximum: props.receive_maximum.map_or(u16::MAX, |v| v.get()),
             auth_method: props.authentication_method.clone(),
             reauthenticating: false,
+            held_resends: VecDeque::new(),
         });
         Ok(())
     }
@@ -292,8 +317,9 @@ impl Session {
                     return self.close(Disconnection::KeepAliveTimeout);
                 }
                 // Ping when either direction was quiet for the keep alive:
-                // quiet sending is what the spec requires [MQTT-3.1.2-23],
-                // quiet receiving is how a half-open connection shows.
+                // quiet sending is what the spec requires
+                // ([MQTT-3.1.2-23, 3.1.1], [MQTT-3.1.2-20, 5.0]), quiet
+                // receiving is how a half-open connection shows.
                 if let (Some(keep_alive), None) = (conn.keep_alive, conn.pingresp_deadline) {
                     if now >= conn.last_sent.min(conn.last_received) + keep_alive {
                         conn.pingresp_deadline = Some(now + conn.ping_timeout);
@@ -315,6 +341,12 @@ impl Session {
 
     /// Ends the connection with DISCONNECT (reason and, in 5.0, properties
     /// such as a new Session Expiry Interval). The session state is kept.
+    ///
+    /// A DISCONNECT larger than the server's Maximum Packet Size loses its
+    /// Reason String, then if need be its User Properties, and goes out
+    /// without them [MQTT-3.14.2-3, MQTT-3.14.2-4, 5.0]; only if it still does not
+    /// fit does the call fail with [`Error::PacketTooLarge`], sending nothing
+    /// and leaving the connection open.
     pub fn disconnect(&mut self, now: Instant, disconnect: Disconnect) -> Result<(), Error> {
         let conn = self.conn.as_ref().ok_or(Error::NotConnected)?;
         let asked_expiry = self
@@ -332,10 +364,9 @@ impl Session {
         {
             return Err(Error::SessionExpiryNotAllowed);
         }
-        self.send(now, &disconnect)?;
-        self.close(Disconnection::Local {
-            reason: disconnect.reason,
-        });
+        let reason = disconnect.reason;
+        self.send_shedding(now, disconnect)?;
+        self.close(Disconnection::Local { reason });
         Ok(())
     }
 
@@ -351,6 +382,31 @@ impl Session {
         conn.encoder.encode(packet, &mut self.tx)?;
         conn.last_sent = now;
         Ok(())
+    }
+
+    /// Sends a DISCONNECT or AUTH of the application's. If it exceeds the
+    /// server's Maximum Packet Size it is sent without its Reason String,
+    /// and if that is not enough without its User Properties as well: the
+    /// specification forbids sending either when it makes the packet too
+    /// large (5.0 sections 3.14.2.2 and 3.15.2.2), and they are only
+    /// diagnostics. A packet that does not fit even then is refused.
+    pub(crate) fn send_shedding<P: Diagnostics>(
+        &mut self,
+        now: Instant,
+        mut packet: P,
+    ) -> Result<(), Error> {
+        loop {
+            match self.send(now, &packet) {
+                Err(EncodeError::PacketTooLarge { .. }) if packet.shed_diagnostics() => {}
+                Err(EncodeError::PacketTooLarge { size, max }) => {
+                    return Err(Error::PacketTooLarge {
+                        size,
+                        max: max as u32,
+                    })
+                }
+                result => return result.map_err(Error::from),
+            }
+        }
     }
 
     /// Sends a packet the protocol requires of us (an acknowledgement,
@@ -473,7 +529,9 @@ impl Session {
             }
         };
         if asked_clean && ack.session_present {
-            // [MQTT-3.2.2-2]: a clean start never resumes a session.
+            // A clean start never resumes a session ([MQTT-3.2.2-1, 3.1.1],
+            // [MQTT-3.2.2-2, 5.0]); without a session the client closes the
+            // connection [MQTT-3.2.2-4, 5.0].
             return self.protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::ConnAck));
         }
         let props = &ack.properties;

@@ -27,7 +27,8 @@ pub struct OutboundMessage {
     /// Whether the server retains it.
     pub retain: bool,
     /// PUBLISH properties (5.0); a topic alias here is ignored, the session
-    /// chooses aliases itself.
+    /// chooses aliases itself, and so are subscription identifiers, which
+    /// only a server sends.
     pub properties: PropertyBox<PublishProperties>,
 }
 
@@ -140,7 +141,9 @@ pub struct SessionState {
     pub assigned_client_id: Option<MqttString>,
     /// Whether a connection of this session was ever accepted (for [`crate::CleanStart::FirstOnly`]).
     pub has_connected: bool,
-    /// Sent QoS 1/2 messages in the order they were first sent.
+    /// Sent QoS 1/2 messages in the order they were first sent, except that
+    /// a QoS 2 message moves to the end when its PUBREC arrives, so that
+    /// PUBRELs are resent in the order of their PUBRECs.
     pub inflight: VecDeque<InflightMessage>,
     /// Accepted messages waiting for the in-flight window, in order.
     pub queue: VecDeque<QueuedMessage>,

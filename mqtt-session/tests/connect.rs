@@ -105,20 +105,29 @@ fn connect_twice_is_a_caller_error() {
     assert_eq!(h.act(|s, now| s.connect(now)), Err(Error::AlreadyConnected));
 }
 
+/// With a keep alive and nothing else to send, the client sends PINGREQ
+/// once the keep alive has passed since its last packet, and again a keep
+/// alive after that. [MQTT-3.1.2-23, 3.1.1] [MQTT-3.1.2-20, 5.0]
 #[test]
-fn mqtt_3_1_2_23_pingreq_when_idle_for_keep_alive() {
-    let mut c = config(ProtocolVersion::V3_1_1);
-    c.connect.keep_alive = 10;
-    let mut h = connected(c);
-    h.advance(Duration::from_secs(9));
-    h.expect_silence();
-    h.advance(Duration::from_secs(1));
-    assert_eq!(h.expect_packet(), Packet::PingReq);
-    h.send(Packet::PingResp);
-    h.advance(Duration::from_secs(9));
-    h.expect_silence();
-    h.advance(Duration::from_secs(1));
-    assert_eq!(h.expect_packet(), Packet::PingReq);
+fn pingreq_when_idle_for_keep_alive() {
+    for version in [
+        ProtocolVersion::V3_1,
+        ProtocolVersion::V3_1_1,
+        ProtocolVersion::V5,
+    ] {
+        let mut c = config(version);
+        c.connect.keep_alive = 10;
+        let mut h = connected(c);
+        h.advance(Duration::from_secs(9));
+        h.expect_silence();
+        h.advance(Duration::from_secs(1));
+        h.expect_bytes(&[0xC0, 0x00]);
+        h.send(Packet::PingResp);
+        h.advance(Duration::from_secs(9));
+        h.expect_silence();
+        h.advance(Duration::from_secs(1));
+        h.expect_bytes(&[0xC0, 0x00]);
+    }
 }
 
 #[test]
@@ -230,11 +239,17 @@ fn clean_start_policies() {
     }
 }
 
+/// A client that asked for a clean start holds no session state: a CONNACK
+/// with Session Present 1 (which a server may not send then) makes it
+/// close the connection, with DISCONNECT 0x82 first. [MQTT-3.2.2-4, 5.0]
 #[test]
-fn mqtt_3_2_2_2_session_present_after_clean_start_is_a_protocol_error() {
+fn mqtt_3_2_2_4_session_present_after_clean_start_closes_the_connection() {
     let mut h = Harness::new(config(ProtocolVersion::V5));
     h.connect();
-    h.expect_packet();
+    let Packet::Connect(connect) = h.expect_packet() else {
+        panic!("CONNECT first")
+    };
+    assert!(connect.clean_start);
     h.send(connack(true));
     h.expect(Disconnect::new(ReasonCode::ProtocolError));
     assert!(matches!(
@@ -243,6 +258,8 @@ fn mqtt_3_2_2_2_session_present_after_clean_start_is_a_protocol_error() {
             ProtocolError::UnexpectedPacket(PacketType::ConnAck)
         ))
     ));
+    assert!(!h.session.has_connection());
+    h.expect_silence();
 }
 
 #[test]

@@ -35,22 +35,26 @@ fn mqtt_4_3_2_qos1_is_acked_automatically() {
     h.expect_bytes(b"\x40\x02\x00\x07");
 }
 
+/// Before the PUBREL, a resent QoS 2 PUBLISH is answered with PUBREC again
+/// and not delivered again. [MQTT-4.3.3-10, 5.0]
 #[test]
 fn mqtt_4_3_3_10_qos2_duplicate_before_pubrel_is_acked_not_delivered() {
-    let mut h = connected(config(ProtocolVersion::V3_1_1));
-    h.send(publish("a", "x", Delivery::ExactlyOnce(pid(3))));
-    message_of(h.expect_event());
-    h.expect(Packet::PubRec(ack(3)));
-    let mut dup = publish("a", "x", Delivery::ExactlyOnce(pid(3)));
-    dup.dup = true;
-    h.send(dup);
-    h.expect(Packet::PubRec(ack(3)));
-    h.expect_no_event();
-    h.send(Packet::PubRel(ack(3)));
-    h.expect(Packet::PubComp(ack(3)));
-    // After PUBCOMP the identifier starts a new message.
-    h.send(publish("a", "new", Delivery::ExactlyOnce(pid(3))));
-    assert_eq!(&message_of(h.expect_event()).publish.payload[..], b"new");
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut h = connected(config(version));
+        h.send(publish("a", "x", Delivery::ExactlyOnce(pid(3))));
+        message_of(h.expect_event());
+        h.expect(Packet::PubRec(ack(3)));
+        let mut dup = publish("a", "x", Delivery::ExactlyOnce(pid(3)));
+        dup.dup = true;
+        h.send(dup);
+        h.expect(Packet::PubRec(ack(3)));
+        h.expect_no_event();
+        h.send(Packet::PubRel(ack(3)));
+        h.expect(Packet::PubComp(ack(3)));
+        // After PUBCOMP the identifier starts a new message.
+        h.send(publish("a", "new", Delivery::ExactlyOnce(pid(3))));
+        assert_eq!(&message_of(h.expect_event()).publish.payload[..], b"new");
+    }
 }
 
 #[test]
@@ -85,32 +89,41 @@ fn pubrel_for_unknown_id_gets_pubcomp_not_found_in_v5() {
     h.expect(Packet::PubComp(ack(4)));
 }
 
+/// In manual-ack mode the application may acknowledge out of order; the
+/// PUBACKs and PUBRECs still go out in the order their PUBLISHes came.
+/// [MQTT-4.6.0-2, 3.1.1, 5.0] [MQTT-4.6.0-3, 3.1.1, 5.0]
 #[test]
 fn mqtt_4_6_0_2_manual_acks_go_out_in_arrival_order() {
-    let mut c = config(ProtocolVersion::V3_1_1);
-    c.auto_ack = false;
-    let mut h = connected(c);
-    h.send(publish("a", "1", Delivery::AtLeastOnce(pid(1))));
-    h.send(publish("a", "2", Delivery::ExactlyOnce(pid(2))));
-    h.send(publish("a", "3", Delivery::AtLeastOnce(pid(3))));
-    let tokens: Vec<_> = (0..3)
-        .map(|_| message_of(h.expect_event()).ack.unwrap())
-        .collect();
-    h.expect_silence();
-    // The application acks out of order: 3, then 1, then 2.
-    h.act(|s, now| s.ack(now, tokens[2])).unwrap();
-    h.expect_silence();
-    h.act(|s, now| s.ack(now, tokens[0])).unwrap();
-    h.expect(Packet::PubAck(ack(1)));
-    h.expect_silence();
-    h.act(|s, now| s.ack(now, tokens[1])).unwrap();
-    // [MQTT-4.6.0-3] PUBREC in order, then the held PUBACK.
-    h.expect(Packet::PubRec(ack(2)));
-    h.expect(Packet::PubAck(ack(3)));
-    assert_eq!(
-        h.act(|s, now| s.ack(now, tokens[1])),
-        Err(Error::UnknownAckToken)
-    );
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut c = config(version);
+        c.auto_ack = false;
+        let mut h = connected(c);
+        h.send(publish("a", "1", Delivery::AtLeastOnce(pid(1))));
+        h.send(publish("a", "2", Delivery::ExactlyOnce(pid(2))));
+        h.send(publish("a", "3", Delivery::AtLeastOnce(pid(3))));
+        h.send(publish("a", "4", Delivery::ExactlyOnce(pid(4))));
+        let tokens: Vec<_> = (0..4)
+            .map(|_| message_of(h.expect_event()).ack.unwrap())
+            .collect();
+        h.expect_silence();
+        // The application acks out of order: 4, 3, then 1, then 2.
+        h.act(|s, now| s.ack(now, tokens[3])).unwrap();
+        h.act(|s, now| s.ack(now, tokens[2])).unwrap();
+        h.expect_silence();
+        h.act(|s, now| s.ack(now, tokens[0])).unwrap();
+        h.expect(Packet::PubAck(ack(1)));
+        h.expect_silence();
+        h.act(|s, now| s.ack(now, tokens[1])).unwrap();
+        // PUBREC 2 in its turn, then the held PUBACK 3 and PUBREC 4.
+        h.expect(Packet::PubRec(ack(2)));
+        h.expect(Packet::PubAck(ack(3)));
+        h.expect(Packet::PubRec(ack(4)));
+        h.expect_silence();
+        assert_eq!(
+            h.act(|s, now| s.ack(now, tokens[1])),
+            Err(Error::UnknownAckToken)
+        );
+    }
 }
 
 #[test]
@@ -251,20 +264,29 @@ fn input_split_one_byte_at_a_time_gives_the_same_messages() {
     h.expect(Packet::PubAck(ack(9)));
 }
 
+/// Invalid reserved flags in a fixed header make the packet malformed: a
+/// PUBREL with flags 0000 ends the connection (5.0: with DISCONNECT 0x81),
+/// and later input is ignored. [MQTT-2.1.3-1, 5.0] [MQTT-2.2.2-2, 3.1.1]
 #[test]
 fn malformed_input_is_answered_with_disconnect_0x81_and_later_input_ignored() {
-    let mut h = connected(config(ProtocolVersion::V5));
-    h.send_bytes(&[0x62, 0x02, 0x00, 0x01]); // PUBREL with reserved flags 0010 is fine...
-    h.expect_packet(); // ...answered by PUBCOMP (not found)
-    h.send_bytes(&[0x60, 0x02, 0x00, 0x01]); // ...but 0000 is malformed [MQTT-2.1.3-1]
-    h.expect(Disconnect::new(ReasonCode::MalformedPacket));
-    assert!(matches!(
-        h.expect_event(),
-        Event::Disconnected(Disconnection::ProtocolError(_))
-    ));
-    h.send(publish("a", "x", Delivery::AtMostOnce));
-    h.expect_no_event();
-    h.expect_silence();
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut h = connected(config(version));
+        h.send_bytes(&[0x62, 0x02, 0x00, 0x01]); // PUBREL with reserved flags 0010 is fine...
+        h.expect_packet(); // ...answered by PUBCOMP
+        h.send_bytes(&[0x60, 0x02, 0x00, 0x01]); // ...but 0000 is malformed
+        if version.is_v5() {
+            h.expect(Disconnect::new(ReasonCode::MalformedPacket));
+        }
+        h.expect_silence();
+        assert!(matches!(
+            h.expect_event(),
+            Event::Disconnected(Disconnection::ProtocolError(_))
+        ));
+        assert!(!h.session.has_connection());
+        h.send(publish("a", "x", Delivery::AtLeastOnce(pid(2))));
+        h.expect_no_event();
+        h.expect_silence();
+    }
 }
 
 #[test]

@@ -11,8 +11,8 @@ use mqtt_session::{
 };
 use std::time::Instant;
 
-/// [MQTT-3.1.3-7, 3.1.1]: "If the Client supplies a zero-byte ClientId,
-/// the Client MUST also set CleanSession to 1". The CONNECT of the report
+/// [MQTT-3.1.3-7, 3.1.1]: a 3.x client with a zero-byte client id must ask
+/// for a clean session. The CONNECT of the report
 /// (`10 0c 00 04 4d 51 54 54 04 00 00 3c 00 00`) is refused before it is
 /// written; with clean session it goes out.
 #[test]
@@ -42,8 +42,9 @@ fn mqtt_3_1_3_7_zero_byte_client_id_needs_clean_session_3_1_1() {
 }
 
 /// 5.0 section 3.15.2.2.2 makes an AUTH without Authentication Method a
-/// Protocol Error: the server's `f0 02 18 00` ends the connection with
-/// DISCONNECT 0x82 [MQTT-4.13.2-1].
+/// Protocol Error, and an AUTH must carry the method of the CONNECT
+/// [MQTT-4.12.0-5, 5.0]: the server's `f0 02 18 00` ends the connection
+/// with DISCONNECT 0x82, and the connection is closed [MQTT-4.13.2-1, 5.0].
 #[test]
 fn mqtt_4_12_0_5_auth_without_a_method_is_a_protocol_error() {
     let mut c = config(ProtocolVersion::V5);
@@ -59,6 +60,7 @@ fn mqtt_4_12_0_5_auth_without_a_method_is_a_protocol_error() {
             DecodeError::MissingAuthenticationMethod
         )))
     ));
+    assert!(!h.session.has_connection());
 }
 
 /// A 3.1.1 server that announces the largest Remaining Length and trickles
@@ -105,7 +107,7 @@ fn an_incoming_packet_above_the_limit_is_refused_at_its_fixed_header() {
 
 /// A silent server is found within 1.5 times the keep alive by default:
 /// PINGREQ when nothing was sent or received for one keep alive
-/// ([MQTT-3.1.2-23, 3.1.1], [MQTT-3.1.2-20]), and the PINGRESP is due half
+/// ([MQTT-3.1.2-23, 3.1.1], [MQTT-3.1.2-20, 5.0]), and the PINGRESP is due half
 /// a keep alive later.
 #[test]
 fn a_silent_server_is_found_within_one_and_a_half_keep_alives() {

@@ -2,9 +2,9 @@
 //! broker replies, chunked input, time jumps and connection drops, checked
 //! against invariants of the specification:
 //!
-//! - no packet identifier is reused while in use [MQTT-2.2.1-3];
-//! - DUP is set on every resend of a PUBLISH, and only then [MQTT-3.3.1-1];
-//! - nothing is resent after a CONNACK without Session Present [MQTT-4.4.0-1];
+//! - no packet identifier is reused while in use [MQTT-2.2.1-3, 5.0];
+//! - DUP is set on every resend of a PUBLISH, and only then [MQTT-3.3.1-1, 5.0];
+//! - nothing is resent after a CONNACK without Session Present [MQTT-4.4.0-1, 5.0];
 //! - every message `publish` accepted ends in exactly one completion or
 //!   failure event;
 //! - an inbound QoS 2 message is delivered exactly once despite resends;

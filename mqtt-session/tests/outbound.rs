@@ -48,23 +48,26 @@ fn mqtt_4_3_2_qos1_flow_completes_at_puback() {
     assert!(h.session.state().inflight.is_empty());
 }
 
+/// The QoS 2 flow of a sender: PUBREC is answered with a PUBREL of the
+/// same identifier [MQTT-4.3.3-4, 5.0], and completion waits for PUBCOMP.
 #[test]
 fn mqtt_4_3_3_qos2_flow_pubrec_pubrel_pubcomp() {
-    let mut h = connected(config(ProtocolVersion::V3_1_1));
-    let id = h
-        .act(|s, now| s.publish(now, message("a", "x", QoS::ExactlyOnce)))
-        .unwrap();
-    h.expect(publish("a", "x", Delivery::ExactlyOnce(pid(1))));
-    h.send(Packet::PubRec(ack(1)));
-    // [MQTT-4.3.3-4] PUBREL with the same packet identifier.
-    h.expect(Packet::PubRel(ack(1)));
-    h.expect_no_event();
-    // Payload no longer kept once PUBREC arrived [MQTT-4.3.3-6: never resent].
-    assert!(h.session.state().inflight[0].message.payload.is_empty());
-    h.send(Packet::PubComp(ack(1)));
-    assert!(
-        matches!(h.expect_event(), Event::Published { id: got, qos: QoS::ExactlyOnce, .. } if got == id)
-    );
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut h = connected(config(version));
+        let id = h
+            .act(|s, now| s.publish(now, message("a", "x", QoS::ExactlyOnce)))
+            .unwrap();
+        h.expect(publish("a", "x", Delivery::ExactlyOnce(pid(1))));
+        h.send(Packet::PubRec(ack(1)));
+        h.expect(Packet::PubRel(ack(1)));
+        h.expect_no_event();
+        // Payload no longer kept once PUBREC arrived: it is never resent.
+        assert!(h.session.state().inflight[0].message.payload.is_empty());
+        h.send(Packet::PubComp(ack(1)));
+        assert!(
+            matches!(h.expect_event(), Event::Published { id: got, qos: QoS::ExactlyOnce, .. } if got == id)
+        );
+    }
 }
 
 #[test]
@@ -410,10 +413,15 @@ fn automatic_topic_aliases_within_server_maximum() {
     );
 }
 
+/// Topic alias mappings end with their connection, both ways: as a
+/// receiver the client forgets the server's (an alias-only PUBLISH using
+/// one from the previous connection is an unknown alias, DISCONNECT 0x94)
+/// [MQTT-3.3.2-7, 5.0]; as a sender it defines its own afresh.
 #[test]
 fn mqtt_3_3_2_7_aliases_reset_on_every_new_connection() {
     let mut c = config(ProtocolVersion::V5);
     c.auto_topic_alias = true;
+    c.connect.properties.topic_alias_maximum = Some(4);
     let props = ConnAckProperties {
         topic_alias_maximum: Some(4),
         ..Default::default()
@@ -422,6 +430,9 @@ fn mqtt_3_3_2_7_aliases_reset_on_every_new_connection() {
     h.act(|s, now| s.publish(now, message("a/b", "1", QoS::AtMostOnce)))
         .unwrap();
     h.expect_packet();
+    let mut defining = publish("in/x", "1", Delivery::AtMostOnce);
+    defining.properties.topic_alias = NonZeroU16::new(1);
+    h.send(defining);
     h.drop_transport();
     h.take_events();
     h.connect();
@@ -437,6 +448,18 @@ fn mqtt_3_3_2_7_aliases_reset_on_every_new_connection() {
     };
     // Defined afresh: the topic is sent again.
     assert_eq!(p.topic_str(), "a/b");
+    h.take_events();
+    let mut using = publish("in/x", "2", Delivery::AtMostOnce);
+    using.topic = None;
+    using.properties.topic_alias = NonZeroU16::new(1);
+    h.send(using);
+    h.expect(Disconnect::new(ReasonCode::TopicAliasInvalid));
+    assert_eq!(
+        h.expect_event(),
+        Event::Disconnected(Disconnection::ProtocolError(
+            ProtocolError::UnknownTopicAlias(1)
+        ))
+    );
 }
 
 #[test]
@@ -452,38 +475,45 @@ fn no_aliases_without_server_topic_alias_maximum() {
     assert_eq!(p.properties.topic_alias, None);
 }
 
+/// Reconnecting with clean session 0 to a server that kept the session,
+/// the unacknowledged PUBLISH (DUP 1) and PUBREL packets go out again with
+/// their identifiers, PUBRELs first, and before a message queued meanwhile.
+/// [MQTT-4.4.0-1, 3.1.1, 5.0]
 #[test]
-fn mqtt_4_4_0_1_resend_with_dup_and_pubrel_in_order_before_new_messages() {
-    let mut c = config(ProtocolVersion::V3_1_1);
-    c.clean_start = CleanStart::Never;
-    let mut h = connected(c);
-    for (p, q) in [
-        ("1", QoS::AtLeastOnce),
-        ("2", QoS::ExactlyOnce),
-        ("3", QoS::ExactlyOnce),
-    ] {
-        h.act(|s, now| s.publish(now, message("a", p, q))).unwrap();
+fn resend_with_dup_and_pubrel_before_new_messages() {
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut c = config(version);
+        c.clean_start = CleanStart::Never;
+        let mut h = connected(c);
+        for (p, q) in [
+            ("1", QoS::AtLeastOnce),
+            ("2", QoS::ExactlyOnce),
+            ("3", QoS::ExactlyOnce),
+        ] {
+            h.act(|s, now| s.publish(now, message("a", p, q))).unwrap();
+        }
+        for _ in 0..3 {
+            h.expect_packet();
+        }
+        h.send(Packet::PubRec(ack(2)));
+        h.expect(Packet::PubRel(ack(2)));
+        h.drop_transport();
+        h.take_events();
+        // Queued while down: must go after the resends.
+        h.act(|s, now| s.publish(now, message("a", "4", QoS::AtLeastOnce)))
+            .unwrap();
+        let connect = reconnect(&mut h, true);
+        assert!(!connect.clean_start);
+        h.expect(Packet::PubRel(ack(2)));
+        let mut dup1 = publish("a", "1", Delivery::AtLeastOnce(pid(1)));
+        dup1.dup = true;
+        h.expect(dup1);
+        let mut dup3 = publish("a", "3", Delivery::ExactlyOnce(pid(3)));
+        dup3.dup = true;
+        h.expect(dup3);
+        h.expect(publish("a", "4", Delivery::AtLeastOnce(pid(4))));
+        h.expect_silence();
     }
-    for _ in 0..3 {
-        h.expect_packet();
-    }
-    h.send(Packet::PubRec(ack(2)));
-    h.expect(Packet::PubRel(ack(2)));
-    h.drop_transport();
-    h.take_events();
-    // Queued while down: must go after the resends.
-    h.act(|s, now| s.publish(now, message("a", "4", QoS::AtLeastOnce)))
-        .unwrap();
-    reconnect(&mut h, true);
-    let mut dup1 = publish("a", "1", Delivery::AtLeastOnce(pid(1)));
-    dup1.dup = true;
-    h.expect(dup1);
-    h.expect(Packet::PubRel(ack(2)));
-    let mut dup3 = publish("a", "3", Delivery::ExactlyOnce(pid(3)));
-    dup3.dup = true;
-    h.expect(dup3);
-    h.expect(publish("a", "4", Delivery::AtLeastOnce(pid(4))));
-    h.expect_silence();
 }
 
 #[test]
@@ -569,49 +599,57 @@ fn publish_acked(h: &mut Harness) -> PacketId {
     id
 }
 
+/// A new PUBLISH never takes the identifier of one still in flight, through
+/// two wrap-arounds of the identifier space.
+/// [MQTT-2.2.1-3, 5.0] [MQTT-2.3.1-2, 3.1.1]
 #[test]
 fn mqtt_2_2_1_3_packet_ids_are_not_reused_while_in_use() {
-    let mut c = config(ProtocolVersion::V3_1_1);
-    c.max_inflight = 100;
-    let mut h = connected(c);
-    assert_eq!(publish_held(&mut h), pid(1));
-    let mut seen = std::collections::HashSet::new();
-    // Cycle through the whole id space twice: id 1 must never come back.
-    for _ in 0..(2 * 65_535) {
-        let id = publish_acked(&mut h);
-        assert_ne!(id, pid(1));
-        seen.insert(id);
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut c = config(version);
+        c.max_inflight = 100;
+        let mut h = connected(c);
+        assert_eq!(publish_held(&mut h), pid(1));
+        let mut seen = std::collections::HashSet::new();
+        // Cycle through the whole id space twice: id 1 must never come back.
+        for _ in 0..(2 * 65_535) {
+            let id = publish_acked(&mut h);
+            assert_ne!(id, pid(1));
+            seen.insert(id);
+        }
+        assert_eq!(seen.len(), 65_534);
     }
-    assert_eq!(seen.len(), 65_534);
 }
 
+/// The same with a window long enough for the session to index it rather
+/// than scan it. [MQTT-2.2.1-3, 5.0] [MQTT-2.3.1-2, 3.1.1]
 #[test]
 fn mqtt_2_2_1_3_a_long_window_keeps_its_ids_through_wrap_arounds() {
-    // Long enough for the session to index the window instead of scanning it.
-    let held = 40u16;
-    let mut c = config(ProtocolVersion::V3_1_1);
-    c.max_inflight = 100;
-    let mut h = connected(c);
-    for _ in 0..held {
-        publish_held(&mut h);
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let held = 40u16;
+        let mut c = config(version);
+        c.max_inflight = 100;
+        let mut h = connected(c);
+        for _ in 0..held {
+            publish_held(&mut h);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..(2 * 65_535) {
+            let id = publish_acked(&mut h);
+            assert!(id.get() > held, "{id:?} is still in flight");
+            seen.insert(id);
+        }
+        assert_eq!(seen.len(), 65_535 - usize::from(held));
+        // Acknowledging the held ones frees their ids again.
+        for n in 1..=held {
+            h.send(Packet::PubAck(Ack::new(pid(n))));
+        }
+        h.take_events();
+        let reused = (0..65_535).find_map(|_| {
+            let id = publish_acked(&mut h);
+            (id.get() <= held).then_some(id)
+        });
+        assert_eq!(reused, Some(pid(1)));
     }
-    let mut seen = std::collections::HashSet::new();
-    for _ in 0..(2 * 65_535) {
-        let id = publish_acked(&mut h);
-        assert!(id.get() > held, "{id:?} is still in flight");
-        seen.insert(id);
-    }
-    assert_eq!(seen.len(), 65_535 - usize::from(held));
-    // Acknowledging the held ones frees their ids again.
-    for n in 1..=held {
-        h.send(Packet::PubAck(Ack::new(pid(n))));
-    }
-    h.take_events();
-    let reused = (0..65_535).find_map(|_| {
-        let id = publish_acked(&mut h);
-        (id.get() <= held).then_some(id)
-    });
-    assert_eq!(reused, Some(pid(1)));
 }
 
 #[test]
@@ -624,8 +662,10 @@ fn pubrec_for_unknown_id_is_answered_with_pubrel_not_found() {
     )));
 }
 
+/// A PUBREC with a failure reason ends the exchange: no PUBREL follows,
+/// even for an identifier the session does not know.
 #[test]
-fn mqtt_4_3_3_4_no_pubrel_after_a_failed_pubrec_even_for_an_unknown_id() {
+fn no_pubrel_after_a_failed_pubrec_even_for_an_unknown_id() {
     let mut h = connected(config(ProtocolVersion::V5));
     h.send(Packet::PubRec(Ack::with_reason(
         pid(9),
@@ -653,7 +693,7 @@ fn orphan_pubrel_keeps_its_id_reserved_and_is_resent_until_pubcomp() {
     h.take_events();
     reconnect(&mut h, true);
     h.expect(orphan);
-    // Id 1 stays reserved while the server may hold it [MQTT-2.2.1-3].
+    // Id 1 stays reserved while the server may hold it [MQTT-2.2.1-3, 5.0].
     h.act(|s, now| s.publish(now, message("a", "x", QoS::ExactlyOnce)))
         .unwrap();
     h.expect(publish("a", "x", Delivery::ExactlyOnce(pid(2))));

@@ -564,6 +564,7 @@ mod tests {
         (wire[0], payload, at + len)
     }
 
+    /// The upgrade request offers the `mqtt` subprotocol, in every protocol version [MQTT-6.0.0-3, 3.1.1, 5.0].
     #[test]
     fn mqtt_6_0_0_3_request_offers_the_mqtt_subprotocol_with_path_and_headers() {
         let options = WsOptions::new()
@@ -583,6 +584,7 @@ mod tests {
         assert_eq!(header(&headers, "sec-websocket-key").unwrap().len(), 24);
     }
 
+    /// A server that does not select `mqtt` is refused, in every protocol version [MQTT-6.0.0-4, 3.1.1, 5.0].
     #[test]
     fn mqtt_6_0_0_4_server_must_select_mqtt() {
         for protocol in [None, Some("mqttv5-other")] {
@@ -637,6 +639,7 @@ mod tests {
         assert_eq!(used, wire.len());
     }
 
+    /// Packets are read across frame boundaries, in every protocol version [MQTT-6.0.0-2, 3.1.1, 5.0].
     #[test]
     fn mqtt_6_0_0_2_several_packets_in_one_frame_and_one_packet_over_several() {
         let mut layer = open();
@@ -664,6 +667,7 @@ mod tests {
         assert_eq!(got, [&publish[..], &publish[..]].concat());
     }
 
+    /// A text frame ends the connection, in every protocol version [MQTT-6.0.0-1, 3.1.1, 5.0].
     #[test]
     fn mqtt_6_0_0_1_a_text_frame_closes_the_connection() {
         let mut layer = open();

@@ -62,7 +62,9 @@ pub(super) fn connect(i: In) -> PResult<Connect> {
     }
     // 3.1.1 only: "If the User Name Flag is set to 0, the Password Flag MUST be set to 0".
     if !v5 && password_flag && !username_flag {
-        return Err(malformed("password without user name [MQTT-3.1.2-22]"));
+        return Err(malformed(
+            "password without user name [MQTT-3.1.2-22, 3.1.1]",
+        ));
     }
 
     let (i, keep_alive) = two_bytes("keep alive")(i)?;

@@ -286,6 +286,7 @@ mod tests {
         TopicFilter::new(s).unwrap_err()
     }
 
+    /// [MQTT-4.7.3-1, 3.1.1, 5.0]
     #[test]
     fn mqtt_4_7_3_1_empty_is_rejected() {
         assert_eq!(err(""), TopicError::Empty);
@@ -295,6 +296,7 @@ mod tests {
         );
     }
 
+    /// [MQTT-4.7.1-2, 3.1.1] [MQTT-4.7.1-1, 5.0]
     #[test]
     fn mqtt_4_7_1_multi_level_wildcard_must_be_a_whole_last_level() {
         // 4.7.1.2 examples: "#" and "sport/tennis/#" are valid; "sport/tennis#"
@@ -316,6 +318,7 @@ mod tests {
         }
     }
 
+    /// [MQTT-4.7.1-3, 3.1.1] [MQTT-4.7.1-2, 5.0]
     #[test]
     fn mqtt_4_7_1_single_level_wildcard_must_be_a_whole_level() {
         // 4.7.1.3 examples: "+", "+/tennis/#" and "sport/+/player1" are valid;
@@ -336,6 +339,7 @@ mod tests {
         }
     }
 
+    /// [MQTT-4.7.3-2, MQTT-4.7.3-3, 3.1.1, 5.0], and well-formed UTF-8.
     #[test]
     fn mqtt_4_7_3_2_and_3_string_rules() {
         assert_eq!(err("a/\0"), TopicError::String(StringError::NullCharacter));
@@ -391,6 +395,7 @@ mod tests {
         assert_eq!(unicode.share_name(), Some("grüppe"));
     }
 
+    /// [MQTT-4.8.2-1, 5.0]
     #[test]
     fn mqtt_4_8_2_1_share_name_is_at_least_one_character() {
         assert_eq!(err("$share/"), TopicError::InvalidShareName);
@@ -398,6 +403,7 @@ mod tests {
         assert_eq!(err("$share//"), TopicError::InvalidShareName);
     }
 
+    /// [MQTT-4.8.2-2, 5.0]
     #[test]
     fn mqtt_4_8_2_2_share_name_has_no_wildcards_and_a_filter_follows() {
         for bad in [

@@ -148,7 +148,7 @@ mod tests {
 
     #[test]
     fn levels_compare_exactly() {
-        // [MQTT-4.7.3-4] no normalization: case, spaces and Unicode forms differ.
+        // [MQTT-4.7.3-4, 3.1.1, 5.0] no normalization: case, spaces and Unicode forms differ.
         assert!(topic_matches_sub("a/b", "a/b"));
         assert!(!topic_matches_sub("a/b", "a/B"));
         assert!(!topic_matches_sub("a/b", "a/b "));
@@ -196,6 +196,7 @@ mod tests {
         assert!(!topic_matches_sub("/#", "a"));
     }
 
+    /// [MQTT-4.7.2-1, 3.1.1, 5.0]
     #[test]
     fn mqtt_4_7_2_1_dollar_topics_need_a_literal_first_level() {
         for filter in ["#", "+", "+/a", "+/#"] {
@@ -239,7 +240,7 @@ mod tests {
         assert!(topic_matches_sub("$share/g/a/+", "a/b"));
         assert!(topic_matches_sub("$share/g/#", "a/b"));
         assert!(!topic_matches_sub("$share/g/a/+", "$share/g/a/b"));
-        // The inner filter starts with a wildcard [MQTT-4.7.2-1].
+        // The inner filter starts with a wildcard [MQTT-4.7.2-1, 5.0].
         assert!(!topic_matches_sub("$share/g/#", "$SYS/x"));
         assert!(topic_matches_sub("$share/g/$SYS/#", "$SYS/x"));
         // Without the trailing '/', "$share" is an ordinary first level.

@@ -150,12 +150,14 @@ mod tests {
     use super::*;
     use crate::string::StringError;
 
+    /// [MQTT-4.7.3-1, 3.1.1, 5.0]
     #[test]
     fn mqtt_4_7_3_1_empty_is_rejected() {
         assert_eq!(TopicName::new(""), Err(TopicError::Empty));
         assert_eq!(TopicName::from_bytes(Bytes::new()), Err(TopicError::Empty));
     }
 
+    /// [MQTT-3.3.2-2, 3.1.1, 5.0] [MQTT-4.7.1-1, 3.1.1] [MQTT-4.7.0-1, 5.0]
     #[test]
     fn mqtt_3_3_2_2_wildcards_are_rejected_anywhere() {
         for bad in [
@@ -177,6 +179,7 @@ mod tests {
         }
     }
 
+    /// [MQTT-4.7.3-2, 3.1.1, 5.0]
     #[test]
     fn mqtt_4_7_3_2_null_is_rejected() {
         assert_eq!(
@@ -185,6 +188,7 @@ mod tests {
         );
     }
 
+    /// [MQTT-4.7.3-3, 3.1.1, 5.0]
     #[test]
     fn mqtt_4_7_3_3_length_limit() {
         assert!(TopicName::new("a".repeat(65_535)).is_ok());
@@ -194,6 +198,7 @@ mod tests {
         );
     }
 
+    /// [MQTT-1.5.4-1, 5.0] [MQTT-1.5.3-1, 3.1.1]
     #[test]
     fn mqtt_1_5_4_1_ill_formed_utf8_is_rejected() {
         assert_eq!(

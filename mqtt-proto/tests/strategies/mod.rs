@@ -554,7 +554,7 @@ pub fn last_will(version: ProtocolVersion) -> BoxedStrategy<LastWill> {
 
 /// A CONNECT of `version`; its `protocol` is `version`.
 pub fn connect(version: ProtocolVersion) -> BoxedStrategy<Connect> {
-    // A password needs a user name before 5.0 [MQTT-3.1.2-22].
+    // A password needs a user name before 5.0 [MQTT-3.1.2-22, 3.1.1].
     let credentials =
         (option::of(mqtt_string()), option::of(binary())).prop_map(move |(username, password)| {
             match username {

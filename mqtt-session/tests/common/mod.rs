@@ -69,3 +69,5 @@ pub fn reconnect(h: &mut Harness, session_present: bool) -> Connect {
 pub fn ack(n: u16) -> Ack {
     Ack::new(pid(n))
 }
+
+pub mod wire;
