@@ -85,6 +85,9 @@ pub struct SessionConfig {
     /// CONNECT properties); every version refuses a larger packet as soon as
     /// its fixed header arrives, before buffering its body.
     pub max_incoming_packet_size: u32,
+    /// Report every packet sent and received as [`crate::Event::PacketTrace`]
+    /// (off by default: it costs a copy of each packet).
+    pub trace_packets: bool,
 }
 
 /// The default [`SessionConfig::max_incoming_packet_size`]: 16 MiB, room
@@ -118,6 +121,7 @@ impl SessionConfig {
             connect_timeout: Duration::from_secs(30),
             ping_timeout: None,
             max_incoming_packet_size: DEFAULT_MAX_INCOMING_PACKET_SIZE,
+            trace_packets: false,
         }
     }
 

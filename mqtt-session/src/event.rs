@@ -2,8 +2,8 @@
 
 use crate::error::{Error, ProtocolError};
 use mqtt_proto::{
-    AckProperties, AuthProperties, ConnAckProperties, DisconnectProperties, PacketId, Publish, QoS,
-    ReasonCode,
+    AckProperties, AuthProperties, ConnAckProperties, DisconnectProperties, Packet, PacketId,
+    Publish, QoS, ReasonCode,
 };
 
 /// Identifies one `publish` call from acceptance to its completion event.
@@ -152,6 +152,17 @@ pub enum Event {
     RequestAborted {
         /// Its packet identifier.
         packet_id: PacketId,
+    },
+    /// A packet was written to the transmit buffer or read from the
+    /// input; only while [`crate::SessionConfig::trace_packets`] is on, for
+    /// packet logs such as Paho's ("Sending PUBLISH (d0, q1, r0, m1) ...").
+    /// A sent packet is reported as it was encoded, read back; a CONNECT
+    /// therefore carries the password: whoever formats it must leave it out.
+    PacketTrace {
+        /// Whether the client sent it (else it was received).
+        sent: bool,
+        /// The packet.
+        packet: Box<Packet>,
     },
     /// The server sent AUTH: continue the exchange with [`crate::Session::auth`].
     Auth {

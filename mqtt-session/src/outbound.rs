@@ -145,6 +145,7 @@ impl Session {
         if let Some(conn) = self.conn.as_mut() {
             conn.last_sent = now;
         }
+        self.trace_sent(start);
         let id = self.state.new_message_id();
         self.record_sent(id, packet_id, lent, now);
         Ok(id)

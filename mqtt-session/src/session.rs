@@ -245,6 +245,7 @@ impl Session {
             connect.properties.maximum_packet_size = core::num::NonZeroU32::new(max_in);
         }
         connect.encode(version, &mut self.tx)?;
+        self.trace_sent(0);
         let props = &connect.properties;
         let keep_alive =
             (connect.keep_alive > 0).then(|| Duration::from_secs(connect.keep_alive.into()));
@@ -379,9 +380,31 @@ impl Session {
         packet: &P,
     ) -> Result<(), EncodeError> {
         let conn = self.conn.as_mut().expect("send needs a connection");
+        let start = self.tx.len();
         conn.encoder.encode(packet, &mut self.tx)?;
         conn.last_sent = now;
+        self.trace_sent(start);
         Ok(())
+    }
+
+    /// With [`SessionConfig::trace_packets`], reports the packet encoded
+    /// at `start` of the transmit buffer, read back from its bytes.
+    pub(crate) fn trace_sent(&mut self, start: usize) {
+        if !self.config.trace_packets {
+            return;
+        }
+        let mut bytes = BytesMut::from(&self.tx[start..]);
+        if let Ok(Some(packet)) = Decoder::new(self.config.version()).decode(&mut bytes) {
+            self.events.push_back(Event::PacketTrace {
+                sent: true,
+                packet: Box::new(packet),
+            });
+        }
+    }
+
+    /// Turns [`SessionConfig::trace_packets`] on or off.
+    pub fn set_trace_packets(&mut self, on: bool) {
+        self.config.trace_packets = on;
     }
 
     /// Sends a DISCONNECT or AUTH of the application's. If it exceeds the
@@ -460,6 +483,12 @@ impl Session {
             Some(c) => c.phase,
             None => return,
         };
+        if self.config.trace_packets {
+            self.events.push_back(Event::PacketTrace {
+                sent: false,
+                packet: Box::new(packet.clone()),
+            });
+        }
         let connected = phase == Phase::Connected;
         // Matched alone, not in a tuple with the phase: moving the (large)
         // packet into a tuple costs a copy on every packet received.
