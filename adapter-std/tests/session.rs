@@ -98,8 +98,11 @@ fn persistent_session_receives_what_was_queued_while_away() {
             session_expiry_interval: Some(300),
             ..Default::default()
         };
+        // A new Client, as a restarted program would make, with no store:
+        // it takes the broker's session over.
         let opts = options(&broker, &id, version)
             .clean_start(false)
+            .unknown_session(mqtt_session::UnknownSessionPolicy::Adopt)
             .connect_properties(if version.is_v5() {
                 props
             } else {

@@ -676,13 +676,18 @@ impl ClientCore {
                         io::Error::new(io::ErrorKind::TimedOut, what),
                     )
                 }
+                Disconnection::SessionStateUnknown => Error::UnknownSession,
                 other => Error::ConnectionLost(format!("{other:?}")),
             };
             // Reported by the Disconnected event that follows.
             self.decide(Err(error), self.events_queued + 1);
         }
-        if !matches!(why, Disconnection::Local { .. }) {
-            self.reconnect.lost(now, false);
+        match why {
+            Disconnection::Local { .. } => {}
+            // The broker would answer the same again: trying is pointless
+            // until the application changes something.
+            Disconnection::SessionStateUnknown => self.reconnect.cancel(),
+            _ => self.reconnect.lost(now, false),
         }
     }
 }

@@ -46,6 +46,15 @@ pub enum Error {
     /// The connection ended before the operation completed.
     #[error("connection lost: {0}")]
     ConnectionLost(String),
+    /// The broker resumed a session this client knows nothing of (clean
+    /// session off, no stored state), and the policy is to close
+    /// ([`mqtt_session::UnknownSessionPolicy::Close`], 5.0's rule): keep the
+    /// session in a store, connect once with a clean start, or adopt it.
+    #[error(
+        "the broker holds a session for this client id that this client has no state for; \
+         use a session store, a clean start, or UnknownSessionPolicy::Adopt"
+    )]
+    UnknownSession,
     /// The operation did not complete in time.
     #[error("timed out")]
     Timeout,

@@ -8,7 +8,9 @@ use core::time::Duration;
 use mqtt_proto::{
     ConnectProperties, LastWill, MqttString, ProtocolVersion, QoS, TopicName, WillProperties,
 };
-use mqtt_session::{CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy};
+use mqtt_session::{
+    CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy, UnknownSessionPolicy,
+};
 use std::net::SocketAddr;
 
 /// A will message: published by the broker if the connection ends without DISCONNECT.
@@ -88,6 +90,7 @@ pub struct ClientOptions {
     pub(crate) max_queued_bytes: usize,
     pub(crate) queue_full: QueueFullPolicy,
     pub(crate) session_lost: SessionLostPolicy,
+    pub(crate) unknown_session: Option<UnknownSessionPolicy>,
     pub(crate) downgrade_qos: bool,
     pub(crate) manual_ack: bool,
     pub(crate) auto_topic_alias: bool,
@@ -139,6 +142,7 @@ impl ClientOptions {
             max_queued_bytes: 64 << 20,
             queue_full: QueueFullPolicy::RejectNew,
             session_lost: SessionLostPolicy::Republish,
+            unknown_session: None,
             downgrade_qos: false,
             manual_ack: false,
             auto_topic_alias: false,
@@ -271,6 +275,15 @@ impl ClientOptions {
     /// What happens to unfinished messages when the broker lost the session.
     pub fn session_lost(mut self, policy: SessionLostPolicy) -> Self {
         self.session_lost = policy;
+        self
+    }
+
+    /// What happens when the broker resumes a session this client knows
+    /// nothing of (clean session off, a new process, no store): by default
+    /// the connection closes in 5.0, as the specification requires, and
+    /// the session is taken over safely in 3.x. See [`UnknownSessionPolicy`].
+    pub fn unknown_session(mut self, policy: UnknownSessionPolicy) -> Self {
+        self.unknown_session = Some(policy);
         self
     }
 
@@ -462,6 +475,9 @@ impl ClientOptions {
         c.max_queued_bytes = self.max_queued_bytes;
         c.queue_full = self.queue_full;
         c.session_lost = self.session_lost;
+        if let Some(policy) = self.unknown_session {
+            c.unknown_session = policy;
+        }
         c.downgrade_qos = self.downgrade_qos;
         c.auto_ack = !self.manual_ack;
         c.auto_topic_alias = self.auto_topic_alias;

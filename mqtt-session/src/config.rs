@@ -42,6 +42,30 @@ pub enum SessionLostPolicy {
     Fail,
 }
 
+/// What happens when a CONNACK says the server resumed a session this
+/// client knows nothing of: Session Present 1 for a session that never
+/// connected before (a program restarted with clean session 0 and no
+/// stored state). The server may then hold the packet identifiers of
+/// QoS 2 messages an earlier run sent, awaiting their PUBREL, and take a
+/// new message that reuses one for a duplicate, acknowledging and
+/// dropping it: the loss that Paho documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownSessionPolicy {
+    /// Close the connection, reporting
+    /// [`crate::Disconnection::SessionStateUnknown`], as MQTT 5.0 requires
+    /// of a client without session state [MQTT-3.2.2-4, 5.0]. Reconnect
+    /// with a clean start, or keep the session in a store, to go on.
+    Close,
+    /// Take the server's session over, made safe first: before anything
+    /// else on the connection the client releases every packet identifier
+    /// the server could hold for it (a PUBREL for each of 1 to 65,535,
+    /// answered by PUBCOMP, about 256 KiB each way), so that no new message
+    /// can collide with one of an earlier run. Messages the server queued
+    /// for this client arrive as usual. Reported by
+    /// [`crate::Event::SessionAdopted`].
+    Adopt,
+}
+
 /// Everything that shapes a session. The CONNECT template is sent on every
 /// connection, with the client identifier and clean-start flag the session
 /// decides.
@@ -85,6 +109,17 @@ pub struct SessionConfig {
     /// CONNECT properties); every version refuses a larger packet as soon as
     /// its fixed header arrives, before buffering its body.
     pub max_incoming_packet_size: u32,
+    /// What to do with a resumed session this client knows nothing of.
+    /// The default follows the version: [`UnknownSessionPolicy::Close`] in
+    /// 5.0, which requires it; [`UnknownSessionPolicy::Adopt`] in 3.x,
+    /// which leaves the choice to the client.
+    pub unknown_session: UnknownSessionPolicy,
+    /// Report every change to the durable part of the session state as a
+    /// [`crate::StoreOp`] ([`crate::Session::poll_store_op`]), for a
+    /// host that keeps the session in a store; see [`crate::durable`] for
+    /// the contract. A QoS 1/2 `publish` then only queues the message: the
+    /// host stores it and calls [`crate::Session::send_queued`].
+    pub durable: bool,
     /// Report every packet sent and received as [`crate::Event::PacketTrace`]
     /// (off by default: it costs a copy of each packet).
     pub trace_packets: bool,
@@ -122,6 +157,12 @@ impl SessionConfig {
             ping_timeout: None,
             max_incoming_packet_size: DEFAULT_MAX_INCOMING_PACKET_SIZE,
             trace_packets: false,
+            unknown_session: if version.is_v5() {
+                UnknownSessionPolicy::Close
+            } else {
+                UnknownSessionPolicy::Adopt
+            },
+            durable: false,
         }
     }
 

@@ -109,6 +109,8 @@ pub(crate) struct Connection {
     /// this connection, in their original order: the server's Receive
     /// Maximum had no room for them when the session resumed.
     pub held_resends: VecDeque<PacketId>,
+    /// The release sweep of an adopted session, while its PUBCOMPs come back.
+    pub sweep: Option<crate::sweep::Sweep>,
 }
 
 impl Connection {

@@ -56,6 +56,17 @@ pub enum Error {
     /// A DISCONNECT may not set a session expiry when CONNECT set none (5.0 section 3.14.2.2.2).
     #[error("cannot set a session expiry interval at DISCONNECT when CONNECT set 0")]
     SessionExpiryNotAllowed,
+    /// The stored session belongs to another client identifier.
+    #[error("the stored session belongs to client id {stored:?}, not {configured:?}")]
+    StoredClientIdMismatch {
+        /// The identifier the store was written for.
+        stored: String,
+        /// The identifier configured now.
+        configured: String,
+    },
+    /// No queued message has this id (it was sent or finished already).
+    #[error("message {0} is not queued")]
+    NotQueued(u64),
     /// A zero-byte client identifier needs a clean session in 3.x
     /// [MQTT-3.1.3-7, 3.1.1]: the server could not tell the session apart.
     #[error("a zero-byte client identifier needs clean session on in MQTT 3.x [MQTT-3.1.3-7]")]

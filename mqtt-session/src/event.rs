@@ -84,6 +84,11 @@ pub enum Disconnection {
     KeepAliveTimeout,
     /// The adapter reported that the transport closed or failed.
     TransportClosed,
+    /// The server resumed a session this client knows nothing of, and
+    /// [`crate::UnknownSessionPolicy::Close`] is in force: the client sent
+    /// DISCONNECT (Normal) and closed [MQTT-3.2.2-4, 5.0]. Not retried as
+    /// is: reconnect with a clean start, or keep the session in a store.
+    SessionStateUnknown,
 }
 
 /// Something the application should know. Drain with [`crate::Session::poll_event`].
@@ -153,6 +158,13 @@ pub enum Event {
         /// Its packet identifier.
         packet_id: PacketId,
     },
+    /// The server resumed a session this client knows nothing of, and
+    /// [`crate::UnknownSessionPolicy::Adopt`] took it over: every packet
+    /// identifier the server could hold for an earlier run is being
+    /// released before anything new goes out. Messages an earlier run had
+    /// in flight are beyond this client's reach: without a store, unsent
+    /// ones are lost and received ones may be delivered again.
+    SessionAdopted,
     /// A packet was written to the transmit buffer or read from the
     /// input; only while [`crate::SessionConfig::trace_packets`] is on, for
     /// packet logs such as Paho's ("Sending PUBLISH (d0, q1, r0, m1) ...").

@@ -1,6 +1,7 @@
 //! Inbound messages: delivery, QoS 1/2 acknowledgements in the order the
 //! spec requires, exactly-once for QoS 2, and the application's manual acks.
 
+use crate::durable::StoreOp;
 use crate::error::{Error, ProtocolError};
 use crate::event::{AckToken, Event, InboundMessage};
 use crate::session::Session;
@@ -76,6 +77,9 @@ impl Session {
             }
             Packet::PubAck(Ack::new(packet_id))
         } else {
+            // Durable before the PUBREC leaves: the server's resend after a
+            // restart must be known as a duplicate.
+            self.journal(StoreOp::InboundReceived { packet_id });
             Packet::PubRec(Ack::new(packet_id))
         };
         self.send_required(now, &packet);
@@ -95,6 +99,7 @@ impl Session {
         let reason = match self.state.awaiting_pubrel.iter().position(|&p| p == id) {
             Some(i) => {
                 self.state.awaiting_pubrel.swap_remove(i);
+                self.journal(StoreOp::InboundReleased { packet_id: id });
                 if let Some(c) = self.conn.as_mut() {
                     c.inbound_unacked = c.inbound_unacked.saturating_sub(1);
                 }

@@ -62,6 +62,7 @@
 mod alias;
 mod config;
 mod connection;
+pub mod durable;
 mod error;
 mod event;
 mod inbound;
@@ -70,14 +71,17 @@ mod outbound;
 mod requests;
 mod session;
 mod state;
+mod sweep;
 
 #[cfg(feature = "harness")]
 pub mod harness;
 
 pub use config::{
-    CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy, DEFAULT_MAX_INCOMING_PACKET_SIZE,
+    CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy, UnknownSessionPolicy,
+    DEFAULT_MAX_INCOMING_PACKET_SIZE,
 };
 pub use connection::ServerLimits;
+pub use durable::{DurableState, StoreOp, WallClock};
 pub use error::{Error, ProtocolError};
 pub use event::{AckToken, Disconnection, Event, InboundMessage, MessageId, PublishFailure};
 pub use session::Session;

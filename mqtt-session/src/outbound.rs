@@ -4,6 +4,7 @@
 use crate::alias::AliasUse;
 use crate::config::{QueueFullPolicy, SessionLostPolicy};
 use crate::connection::ServerLimits;
+use crate::durable::StoreOp;
 use crate::error::{Error, ProtocolError};
 use crate::event::{Event, MessageId, PublishFailure};
 use crate::session::Session;
@@ -41,7 +42,12 @@ impl Session {
         message
             .properties
             .replace(|p| &mut p.subscription_identifiers, Vec::new());
-        let sends_now = self.is_connected()
+        // A message a store keeps waits in the queue until the host has
+        // stored it and calls `send_queued`: if storing fails, `withdraw`
+        // takes it back with nothing sent.
+        let stored = self.config.durable && message.qos != QoS::AtMostOnce;
+        let sends_now = !stored
+            && self.is_connected()
             && self.state.queue.is_empty()
             && self
                 .conn
@@ -81,7 +87,7 @@ impl Session {
             match (self.config.queue_full, self.state.queue.pop_front()) {
                 (QueueFullPolicy::DropOldest, Some(oldest)) => {
                     self.state.queued_bytes -= oldest.message.queued_size();
-                    self.events.push_back(Event::PublishFailed {
+                    self.report_done(Event::PublishFailed {
                         id: oldest.id,
                         failure: PublishFailure::Dropped,
                     });
@@ -109,10 +115,56 @@ impl Session {
                 return Ok(id);
             }
         }
+        if stored {
+            self.journal(StoreOp::Accepted {
+                id,
+                message: queued.message.clone(),
+                accepted_at: now,
+            });
+        }
         self.state.queued_bytes += cost;
         self.state.queue.push_back(queued);
-        self.pump(now);
+        if !stored {
+            self.pump(now);
+        }
         Ok(id)
+    }
+
+    /// Sends queued messages the window allows. With
+    /// [`crate::SessionConfig::durable`], a host calls it once it has stored
+    /// what `publish` accepted; other hosts never need to.
+    pub fn send_queued(&mut self, now: Instant) {
+        self.pump(now);
+    }
+
+    /// Takes back a queued message that was never sent: for a host whose
+    /// store could not keep it, so that `publish` can fail instead of
+    /// handing out a message a crash would lose. No event reports it.
+    pub fn withdraw(&mut self, id: MessageId) -> Result<OutboundMessage, Error> {
+        let i = self
+            .state
+            .queue
+            .iter()
+            .rposition(|m| m.id == id)
+            .ok_or(Error::NotQueued(id.0))?;
+        let m = self.state.queue.remove(i).expect("index valid");
+        self.state.queued_bytes -= m.message.queued_size();
+        Ok(m.message)
+    }
+
+    /// Reports a message's completion or failure, and records that it is
+    /// done for a store.
+    pub(crate) fn report_done(&mut self, event: Event) {
+        if let Event::Published {
+            id,
+            packet_id: Some(_),
+            ..
+        }
+        | Event::PublishFailed { id, .. } = &event
+        {
+            self.journal(StoreOp::Finished { id: *id });
+        }
+        self.events.push_back(event);
     }
 
     /// Sends a message that waits for nothing and uses no alias, encoding it
@@ -183,7 +235,7 @@ impl Session {
             {
                 let refused = self.state.queue.pop_front().expect("front exists");
                 self.state.queued_bytes -= refused.message.queued_size();
-                self.events.push_back(Event::PublishFailed {
+                self.report_done(Event::PublishFailed {
                     id: refused.id,
                     failure: PublishFailure::NotSupported(error),
                 });
@@ -294,7 +346,7 @@ impl Session {
         if let Err(e) = self.send(now, &lent.publish) {
             // Only possible when the server's limits shrank since `publish`
             // accepted it (a new connection with a smaller Maximum Packet Size).
-            self.events.push_back(Event::PublishFailed {
+            self.report_done(Event::PublishFailed {
                 id,
                 failure: PublishFailure::Unsendable(e),
             });
@@ -313,7 +365,7 @@ impl Session {
     ) {
         let qos = lent.qos;
         match packet_id {
-            None => self.events.push_back(Event::Published {
+            None => self.report_done(Event::Published {
                 id,
                 packet_id: None,
                 qos,
@@ -321,6 +373,7 @@ impl Session {
                 properties: Default::default(),
             }),
             Some(packet_id) => {
+                self.journal(StoreOp::Sent { id, packet_id });
                 self.inflight_ids.insert(packet_id);
                 self.state.inflight.push_back(InflightMessage {
                     id,
@@ -340,7 +393,7 @@ impl Session {
     fn drop_front_expired(&mut self) {
         if let Some(m) = self.state.queue.pop_front() {
             self.state.queued_bytes -= m.message.queued_size();
-            self.events.push_back(Event::PublishFailed {
+            self.report_done(Event::PublishFailed {
                 id: m.id,
                 failure: PublishFailure::Expired,
             });
@@ -356,7 +409,7 @@ impl Session {
         for m in queue {
             if expired(&m, now) {
                 self.state.queued_bytes -= m.message.queued_size();
-                self.events.push_back(Event::PublishFailed {
+                self.report_done(Event::PublishFailed {
                     id: m.id,
                     failure: PublishFailure::Expired,
                 });
@@ -426,6 +479,9 @@ impl Session {
     /// session, so nothing is resent as a duplicate. Each unfinished message
     /// is republished as new or reported failed, per the configured policy.
     pub(crate) fn discard_session(&mut self, _now: Instant) {
+        if !self.state.orphan_pubrels.is_empty() || !self.state.awaiting_pubrel.is_empty() {
+            self.journal(StoreOp::InboundCleared);
+        }
         self.state.orphan_pubrels.clear();
         self.state.awaiting_pubrel.clear();
         self.state.pending_acks.clear();
@@ -435,7 +491,7 @@ impl Session {
         for m in inflight {
             match (m.stage, self.config.session_lost) {
                 // PUBREC said the server took ownership of the message.
-                (Stage::AwaitingPubComp, _) => self.events.push_back(Event::Published {
+                (Stage::AwaitingPubComp, _) => self.report_done(Event::Published {
                     id: m.id,
                     packet_id: Some(m.packet_id),
                     qos: QoS::ExactlyOnce,
@@ -443,6 +499,7 @@ impl Session {
                     properties: Default::default(),
                 }),
                 (_, SessionLostPolicy::Republish) => {
+                    self.journal(StoreOp::Requeued { id: m.id });
                     self.events.push_back(Event::Republished { id: m.id });
                     requeue.push(QueuedMessage {
                         id: m.id,
@@ -450,7 +507,7 @@ impl Session {
                         accepted_at: m.accepted_at,
                     });
                 }
-                (_, SessionLostPolicy::Fail) => self.events.push_back(Event::PublishFailed {
+                (_, SessionLostPolicy::Fail) => self.report_done(Event::PublishFailed {
                     id: m.id,
                     failure: PublishFailure::SessionLost,
                 }),
@@ -510,6 +567,9 @@ impl Session {
             // so keep it reserved and resend the PUBREL if the connection drops.
             if !self.state.orphan_pubrels.contains(&ack.packet_id) {
                 self.state.orphan_pubrels.push(ack.packet_id);
+                self.journal(StoreOp::OrphanPubRel {
+                    packet_id: ack.packet_id,
+                });
             }
             self.send_orphan_pubrel(now, ack.packet_id);
             return Ok(());
@@ -526,6 +586,7 @@ impl Session {
                 self.unhold(ack.packet_id);
                 let m = &mut self.state.inflight[i];
                 if m.stage == Stage::AwaitingPubRec {
+                    let id = m.id;
                     m.stage = Stage::AwaitingPubComp;
                     // Never resent as PUBLISH from here on; free the payload.
                     m.message.payload = bytes::Bytes::new();
@@ -536,6 +597,9 @@ impl Session {
                         let m = self.state.inflight.remove(i).expect("index valid");
                         self.state.inflight.push_back(m);
                     }
+                    // Durable before the PUBREL leaves: a restarted client
+                    // must never resend a PUBLISH the server has released.
+                    self.journal(StoreOp::Received { id });
                 }
                 self.send_required(now, &Packet::PubRel(Ack::new(ack.packet_id)));
                 Ok(())
@@ -553,6 +617,9 @@ impl Session {
     }
 
     pub(crate) fn on_pubcomp(&mut self, now: Instant, ack: Ack) -> Result<(), ProtocolError> {
+        if self.on_sweep_pubcomp(ack.packet_id) {
+            return Ok(());
+        }
         if let Some(i) = self
             .state
             .orphan_pubrels
@@ -560,6 +627,9 @@ impl Session {
             .position(|&p| p == ack.packet_id)
         {
             self.state.orphan_pubrels.swap_remove(i);
+            self.journal(StoreOp::OrphanReleased {
+                packet_id: ack.packet_id,
+            });
             return Ok(());
         }
         let Some(i) = self.find_inflight(ack.packet_id) else {
@@ -571,7 +641,7 @@ impl Session {
         let m = self.take_inflight(i);
         // PUBREC already said the server has it; a PUBCOMP reason of
         // "Packet Identifier not found" does not undo that.
-        self.events.push_back(Event::Published {
+        self.report_done(Event::Published {
             id: m.id,
             packet_id: Some(m.packet_id),
             qos: QoS::ExactlyOnce,
@@ -583,7 +653,7 @@ impl Session {
     }
 
     fn complete(&mut self, id: MessageId, packet_id: PacketId, qos: QoS, ack: Ack) {
-        self.events.push_back(if ack.reason.is_error() {
+        self.report_done(if ack.reason.is_error() {
             Event::PublishFailed {
                 id,
                 failure: PublishFailure::Rejected {

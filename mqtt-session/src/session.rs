@@ -1,8 +1,9 @@
 //! The session: drive API, connection lifecycle and keep alive.
 
 use crate::alias::{InboundAliases, OutboundAliases};
-use crate::config::{CleanStart, SessionConfig};
+use crate::config::{CleanStart, SessionConfig, UnknownSessionPolicy};
 use crate::connection::{Connection, Phase, ServerLimits};
+use crate::durable::{DurableState, StoreOp, WallClock};
 use crate::error::{Error, ProtocolError};
 use crate::event::{Disconnection, Event};
 use crate::inflight_ids::InflightIds;
@@ -61,6 +62,9 @@ pub struct Session {
     pub(crate) events: VecDeque<Event>,
     /// Index of `state.inflight`'s packet identifiers.
     pub(crate) inflight_ids: InflightIds,
+    /// Changes to the durable state not yet taken by the host
+    /// ([`SessionConfig::durable`]).
+    pub(crate) journal: VecDeque<StoreOp>,
 }
 
 impl Session {
@@ -79,7 +83,26 @@ impl Session {
             tx: BytesMut::new(),
             events: VecDeque::new(),
             inflight_ids: InflightIds::default(),
+            journal: VecDeque::new(),
         }
+    }
+
+    /// A session resuming what a store kept: `stored` must belong to the
+    /// configured client identifier. `clock` rebases the stored times onto
+    /// this process's `Instant`s.
+    pub fn from_stored(
+        config: SessionConfig,
+        stored: &DurableState,
+        clock: WallClock,
+    ) -> Result<Self, Error> {
+        let configured = config.connect.client_id.as_str();
+        if stored.client_id != configured {
+            return Err(Error::StoredClientIdMismatch {
+                stored: stored.client_id.clone(),
+                configured: configured.to_string(),
+            });
+        }
+        Ok(Self::with_state(config, stored.to_state(clock)))
     }
 
     // ---- getters ----
@@ -121,6 +144,26 @@ impl Session {
             .iter()
             .find(|m| m.id == id)
             .map(|m| m.packet_id)
+    }
+
+    /// The next change to the durable state for the host's store
+    /// ([`SessionConfig::durable`]). Store every one taken, and make them
+    /// durable, before writing what [`Session::poll_transmit`] returns or
+    /// handing out what [`Session::poll_event`] returns.
+    pub fn poll_store_op(&mut self) -> Option<StoreOp> {
+        self.journal.pop_front()
+    }
+
+    /// Whether [`Session::poll_store_op`] has something to return.
+    pub fn has_store_ops(&self) -> bool {
+        !self.journal.is_empty()
+    }
+
+    /// Records a change to the durable state, if a store keeps it.
+    pub(crate) fn journal(&mut self, op: StoreOp) {
+        if self.config.durable {
+            self.journal.push_back(op);
+        }
     }
 
     /// Whether [`Session::poll_event`] has something to return.
@@ -276,6 +319,7 @@ impl Session {
             auth_method: props.authentication_method.clone(),
             reauthenticating: false,
             held_resends: VecDeque::new(),
+            sweep: None,
         });
         Ok(())
     }
@@ -585,11 +629,25 @@ impl Session {
                 },
             );
         }
+        // Session Present for a session this client never had: an earlier
+        // run's, whose state is lost.
+        let unknown = ack.session_present && !self.state.has_connected;
+        if unknown && self.config.unknown_session == UnknownSessionPolicy::Close {
+            // [MQTT-3.2.2-4, 5.0]. A normal DISCONNECT: nothing is wrong
+            // with the server, and the will is not for this.
+            let _ = self.send(now, &Disconnect::new(ReasonCode::Success));
+            return self.close(Disconnection::SessionStateUnknown);
+        }
         self.server = ServerLimits::from_connack(props);
         if let Some(id) = &props.assigned_client_identifier {
             self.state.assigned_client_id = Some(id.clone());
         }
-        self.state.has_connected = true;
+        if !unknown {
+            self.state.has_connected = true;
+            self.journal(StoreOp::Connected {
+                assigned_client_id: props.assigned_client_identifier.clone(),
+            });
+        }
         let auto_alias = self.config.auto_topic_alias;
         let server = self.server.clone();
         let conn = self.conn.as_mut().expect("connecting");
@@ -613,6 +671,9 @@ impl Session {
             properties: Box::new(ack.properties),
         });
         if session_present {
+            if unknown {
+                self.start_release_sweep(now);
+            }
             self.resend_inflight(now);
             self.flush_acks(now);
         } else {

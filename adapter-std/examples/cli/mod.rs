@@ -264,7 +264,12 @@ impl Connection {
             if self.client_id.is_none() {
                 return Err("You must provide a client id if you are using the -c option.".into());
             }
-            options = options.clean_start(false);
+            // Like mosquitto_sub -c: a later run takes the broker's session
+            // over (safely: see UnknownSessionPolicy::Adopt), so what was
+            // queued while it was away arrives.
+            options = options
+                .clean_start(false)
+                .unknown_session(mqtt_session::UnknownSessionPolicy::Adopt);
         }
         if let Some(expiry) = self.session_expiry {
             if !version.is_v5() {
