@@ -277,13 +277,16 @@ impl MqttClient {
         let mut slot = self.callbacks.borrow_mut();
         let mut next = Callbacks::clone(&slot);
         f(&mut next);
-        let report = next.on_publish.is_some();
+        self.inner.borrow_mut().core.callbacks_set(&next);
         *slot = Arc::new(next);
-        self.inner.borrow_mut().core.report_published(report);
     }
 
     /// Called on every socket change (Paho's on_socket_open, on_socket_close,
     /// on_socket_register_write and on_socket_unregister_write in one).
+    #[doc(alias = "on_socket_open")]
+    #[doc(alias = "on_socket_close")]
+    #[doc(alias = "on_socket_register_write")]
+    #[doc(alias = "on_socket_unregister_write")]
     pub fn on_socket(&self, f: impl Fn(&MqttClient, SocketEvent) + Send + Sync + 'static) {
         *self.socket_callback.borrow_mut() = Some(Arc::new(f));
         self.inner.borrow_mut().reports_sockets = true;
@@ -379,7 +382,18 @@ impl MqttClient {
                 break;
             }
             let callbacks = self.callbacks.borrow().clone();
-            callbacks.dispatch(self, events);
+            for e in events {
+                // With a session store, a QoS 2 message counts as received
+                // once its callback returned: see mqtt_client::store.
+                let handled = e.held_message();
+                callbacks.dispatch_one(self, e);
+                if let Some(id) = handled {
+                    self.inner
+                        .borrow_mut()
+                        .core
+                        .message_handled(Instant::now(), id);
+                }
+            }
         }
         self.dispatching.set(false);
     }

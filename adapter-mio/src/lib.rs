@@ -18,3 +18,19 @@ mod timers;
 
 pub use client::{MqttClient, SocketEvent, DEFAULT_READ_BUDGET};
 pub use driver::{ClientId, Driver};
+
+/// The shared client layer, re-exported so users name one version of it.
+pub use mqtt_client;
+pub use mqtt_client::packet_log;
+pub use mqtt_client::store;
+/// What the client's calls take and give, so that `adapter_mio::…` is all
+/// a program names.
+pub use mqtt_client::{
+    enable_logger, layers, AckProperties, AckToken, AuthProperties, ClientOptions,
+    ConnAckProperties, ConnectInfo, ConnectProperties, DisconnectProperties, Disconnection, Error,
+    Level, LevelFilter, LogStyle, Message, MessageHandle, MessageId, Mid, MqttString,
+    OutboundMessage, PacketId, PayloadFormat, PropertyError, ProtocolVersion, PublishFailure,
+    PublishOutcome, PublishProperties, QoS, ReasonCode, RetainHandling, SessionState,
+    SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TlsOptions, TlsVersion,
+    TopicFilter, TopicName, UnsubscribeProperties, UserProperty, Will, WillProperties, WsOptions,
+};

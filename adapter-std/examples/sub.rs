@@ -1,278 +1,414 @@
-//! `mosquitto_sub` on the blocking client: subscribes and prints every
-//! message, until a count (`-C`) or a timeout (`-W`, exit status 27 as
-//! mosquitto_sub) ends it, or forever.
+//! `mosquitto_sub` on the blocking client: subscribes to topics and prints
+//! the messages that arrive, with mosquitto_sub 2.0's flags, output formats
+//! and exit statuses (`sub --help` lists them; `cli/` has the details).
 //!
 //! ```text
 //! cargo run -p adapter-std --example sub -- -h localhost -t 'demo/#' -v
-//! cargo run -p adapter-std --example sub -- --url mqtt://localhost:1883/demo/a -C 1 -W 10
-//! cargo run -p adapter-std --example sub -- --url ws://localhost:8080/mqtt -t 'demo/#' -v
+//! cargo run -p adapter-std --example sub -- -t 'demo/#' -F '%I %t %p' -C 10
+//! cargo run -p adapter-std --example sub -- -V 5 -t demo/a -F '%P %j' --pretty
+//! cargo run -p adapter-std --example sub -- -L mqtt://localhost/demo/a -C 1 -W 10
 //! cargo run -p adapter-std --example sub -- -h broker --cafile ca.crt --cert me.crt --key me.key -t 'demo/#'
 //! ```
+//!
+//! How a run ends, as with mosquitto_sub:
+//!
+//! - after `-C` messages, after the SUBACK with `-E`, at the first
+//!   non-retained message with `--retained-only`, or when the broker
+//!   refuses every subscription: DISCONNECT, status 0;
+//! - when `-W` runs out: DISCONNECT (5.0: "with will message"), "Timed
+//!   out", status 27;
+//! - a refused connection: "Connection error: ...", the CONNACK's code.
+//!
+//! A lost connection is re-established every second and the subscriptions
+//! renewed (they are made in on_connect).
+//!
+//! libmosquitto hands mosquitto_sub a QoS 1 message once its PUBACK is
+//! sent, and a QoS 2 message once its PUBCOMP is (when the broker's PUBREL
+//! came); this client delivers a message on arrival and acknowledges it
+//! after on_message, as Paho does. So `sub` keeps such a message until the
+//! packet trace (always on, printed with `-d` only) shows that
+//! acknowledgement, and handles it then: the order of the output, the
+//! moment `-C` counts and the `-d` trace are mosquitto_sub's.
 
 #[path = "cli/mod.rs"]
 mod cli;
 
-use adapter_std::{Client, Disconnection, Message};
-use cli::{Args, Connection};
-use mqtt_proto::{QoS, ReasonCode, TopicFilter};
+use adapter_std::{Client, Disconnection, Message, Mid, PublishOutcome};
+use cli::config::{Config, Parsed};
+use cli::connect::{self, Failure};
+use cli::format::Received;
+use cli::{help, Reporter, Tool};
+use mqtt_proto::{
+    topic_matches_sub, QoS, ReasonCode, RetainHandling, Subscription, SubscriptionOptions,
+    TopicFilter,
+};
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const PROGRAM: &str = "sub";
 
 /// mosquitto_sub's exit status when `-W` runs out (MOSQ_ERR_TIMEOUT).
 const EXIT_TIMED_OUT: u8 = 27;
 
-fn help() -> String {
-    format!(
-        "sub: subscribes to topics and prints the messages that arrive
-(mosquitto_sub's flags).
-
-Usage: sub {{[-h host] [-p port] [-u user] [-P password] -t topic ... | --url URL}}
-           [-q qos] [-v] [-C count] [-W timeout] [-V 31|311|5] [-i id] [-k keepalive]
-           [-c] [-x expiry] [-d] [--cafile file] [--cert file --key file] [--insecure]
-
- -t FILTER    topic filter to subscribe to; repeat for several
- -q QOS       maximum QoS of the subscriptions, 0, 1 or 2 (default 0)
- -v           print the topic before each payload: \"topic payload\"
-              (\"topic (null)\" for an empty payload)
- -C COUNT     exit after COUNT messages
- -W SECONDS   exit with status {EXIT_TIMED_OUT} (\"Timed out\") if still running after SECONDS
-{}
-
-Payloads are printed as they are, one per line; without -v an empty payload
-prints nothing, as mosquitto_sub does. Lost connections are re-established.
-Exit status: 0 after -C messages, {EXIT_TIMED_OUT} on -W timeout, 1 on a usage or
-connection error, or when the broker refuses every subscription.",
-        cli::CONNECTION_HELP
-    )
-}
-
-struct Config {
-    connection: Connection,
-    filters: Vec<String>,
-    qos: QoS,
-    verbose: bool,
-    count: Option<u64>,
-    timeout: Option<Duration>,
-}
-
-fn parse(args: &mut Args) -> Result<Option<Config>, String> {
-    let mut connection = Connection::default();
-    let mut filters = Vec::new();
-    let (mut qos, mut verbose, mut count, mut timeout) = (QoS::AtMostOnce, false, None, None);
-    while let Some(flag) = args.next_arg() {
-        if connection.parse_flag(&flag, args)? {
-            continue;
-        }
-        match flag.as_str() {
-            "--help" => return Ok(None),
-            "-t" | "--topic" => filters.push(args.value(&flag)?),
-            "-q" | "--qos" => qos = cli::parse_qos(&args.value(&flag)?)?,
-            "-v" | "--verbose" => verbose = true,
-            "-C" => {
-                let n: u64 = args.number(&flag)?;
-                if n == 0 {
-                    return Err("-C needs a count of at least 1".into());
-                }
-                count = Some(n);
-            }
-            "-W" => {
-                let secs: u64 = args.number(&flag)?;
-                if secs == 0 {
-                    return Err("-W needs a timeout of at least 1 second".into());
-                }
-                timeout = Some(Duration::from_secs(secs));
-            }
-            other => return Err(format!("Unknown option '{other}'.")),
-        }
-    }
-    filters.extend(connection.url_topic()?);
-    if filters.is_empty() {
-        return Err("You must specify a topic to subscribe to.".into());
-    }
-    for f in &filters {
-        TopicFilter::new(f.as_str()).map_err(|e| format!("invalid topic filter {f:?}: {e}"))?;
-    }
-    connection.options()?;
-    Ok(Some(Config {
-        connection,
-        filters,
-        qos,
-        verbose,
-        count,
-        timeout,
-    }))
-}
-
 fn main() -> ExitCode {
-    let config = match Args::from_env().and_then(|mut a| parse(&mut a)) {
-        Ok(Some(config)) => config,
-        Ok(None) => {
-            println!("{}", help());
-            return ExitCode::SUCCESS;
+    let config = match cli::config::parse_env(Tool::Sub) {
+        Ok(Parsed::Run(config)) => config,
+        Ok(Parsed::Help) => {
+            print!("{}", help::usage(Tool::Sub));
+            return ExitCode::from(cli::EXIT_FAILURE);
         }
-        Err(e) => return cli::usage_error(PROGRAM, &e),
+        Ok(Parsed::Version) => {
+            print!("{}", help::version(Tool::Sub));
+            return ExitCode::from(cli::EXIT_FAILURE);
+        }
+        Err(e) => {
+            e.print(Tool::Sub);
+            return ExitCode::from(cli::EXIT_FAILURE);
+        }
     };
-    run(config)
+    if config.no_retain && config.retained_only {
+        eprint!("\nError: Combining '-R' and '--retained-only' makes no sense.\n");
+        return ExitCode::from(cli::EXIT_FAILURE);
+    }
+    let reporter = Reporter {
+        quiet: config.quiet,
+    };
+    match run(Arc::new(*config), reporter) {
+        Ok(code) => code,
+        Err(failure) => failure.report(reporter),
+    }
 }
 
-/// What the callbacks tell the main thread.
-enum Note {
-    Message(Box<Message>),
-    /// Something that ends the program with an error.
-    Fatal(String),
+/// What the callbacks share.
+struct Shared {
+    config: Arc<Config>,
+    reporter: Reporter,
+    state: Mutex<State>,
+    /// The exit status, once the run is over (the callback that ends it
+    /// has printed what it had to and sent DISCONNECT).
+    end: Mutex<Sender<i32>>,
 }
 
-fn run(config: Config) -> ExitCode {
-    let started = Instant::now();
-    let deadline = config.timeout.map(|t| started + t);
-    let mut options = match config.connection.options() {
-        Ok(o) => o,
-        Err(e) => return cli::usage_error(PROGRAM, &e),
-    };
-    if let Some(t) = config.timeout {
+struct State {
+    /// Still printing messages (mosquitto's `process_messages`).
+    processing: bool,
+    /// Messages handled, for `-C` (printed, or skipped by `--random-filter`).
+    handled: u32,
+    /// `--remove-retained` publishes not yet acknowledged.
+    removals: usize,
+    /// A refusal was reported (on_connect, on_disconnect and connect()
+    /// all hear of it).
+    refused: bool,
+    /// `--random-filter`'s generator.
+    random: u64,
+    /// QoS 1 and 2 messages waiting for their PUBACK / PUBCOMP.
+    held: Vec<Message>,
+}
+
+impl Shared {
+    fn finish(&self, code: i32) {
+        let _ = self.end.lock().unwrap().send(code);
+    }
+
+    /// DISCONNECT with `-D disconnect` properties, then exit with `code`.
+    fn disconnect(&self, client: &Client, code: i32) {
+        let _ = client.disconnect_with(ReasonCode::Success, self.config.props.disconnect.clone());
+        self.finish(code);
+    }
+
+    /// A refusing CONNACK, reported once; no more reconnecting.
+    fn refused(&self, client: &Client, reason: ReasonCode) {
+        let first = !std::mem::replace(&mut self.state.lock().unwrap().refused, true);
+        if first {
+            let _ = client.disconnect();
+            let failure = connect::refusal(reason, self.config.version);
+            self.reporter.error(&failure.message);
+            self.finish(failure.code);
+        }
+    }
+}
+
+fn run(config: Arc<Config>, reporter: Reporter) -> Result<ExitCode, Failure> {
+    // The trace tells when libmosquitto would deliver a message.
+    let mut options = connect::trace_packets(connect::options(&config)?);
+    let timeout = config.timeout.map(|t| Duration::from_secs(t.into()));
+    if let Some(t) = timeout {
         // -W bounds the whole run, the connection attempt included.
         options = options.connect_timeout(t);
     }
-    let client = match Client::new(options) {
-        Ok(c) => c,
-        Err(e) => return cli::runtime_error(&e.to_string()),
-    };
-    let debug = config.connection.debug;
-    if debug {
-        cli::log_to_stderr(&client, PROGRAM);
-    }
-
+    let started = Instant::now();
+    let endpoint = options.endpoint();
+    let client = Client::new(options)
+        .map_err(|e| connect::connect_failure(&e, &endpoint, config.version))?;
     let (tx, rx) = mpsc::channel();
-    // Subscribing in on_connect renews the subscriptions after every
-    // reconnection, as mosquitto_sub does.
-    let filters: Vec<(String, QoS)> = config
-        .filters
-        .iter()
-        .map(|f| (f.clone(), config.qos))
-        .collect();
-    let on_connect_tx = tx.clone();
-    client.on_connect(move |c, _| {
-        let list: Vec<(&str, QoS)> = filters.iter().map(|(f, q)| (f.as_str(), *q)).collect();
-        if let Err(e) = c.subscribe_many(&list) {
-            let _ = on_connect_tx.send(Note::Fatal(format!("cannot subscribe: {e}")));
-        }
+    let shared = Arc::new(Shared {
+        config: config.clone(),
+        reporter,
+        state: Mutex::new(State {
+            processing: true,
+            handled: 0,
+            removals: 0,
+            refused: false,
+            random: seed(),
+            held: Vec::new(),
+        }),
+        end: Mutex::new(tx),
     });
-    let on_subscribe_tx = tx.clone();
-    let names = config.filters.clone();
-    client.on_subscribe(move |_, packet_id, reasons, _| {
-        if debug {
-            let granted: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
-            eprintln!(
-                "{PROGRAM}: subscribed (packet id {packet_id}): {}",
-                granted.join(", ")
-            );
-        }
-        report_refusals(&names, reasons, &on_subscribe_tx);
-    });
-    let on_disconnect_tx = tx.clone();
-    client.on_disconnect(move |_, why| match why {
-        Disconnection::Local { .. } => {}
-        // Trying again would be refused again (bad credentials, banned ...).
-        Disconnection::Refused { reason, .. } => {
-            let _ = on_disconnect_tx.send(Note::Fatal(format!("connection refused: {reason}")));
-        }
-        other => eprintln!("{PROGRAM}: connection lost ({other:?}); reconnecting"),
-    });
-    client.on_message(move |_, m| {
-        let _ = tx.send(Note::Message(Box::new(m.clone())));
-    });
+    install_callbacks(&client, &shared);
 
-    if let Err(e) = client.connect() {
-        return cli::runtime_error(&format!("cannot connect: {e}"));
+    match client.connect() {
+        Ok(_) => {}
+        Err(adapter_std::Error::Refused { reason, .. }) => {
+            shared.refused(&client, reason);
+            return Ok(cli::exit_code(
+                connect::refusal(reason, config.version).code,
+            ));
+        }
+        // mosquitto_sub exits at once (exit(-1)) when -W runs out before
+        // the CONNACK.
+        Err(adapter_std::Error::Timeout) if timeout.is_some() => return Ok(ExitCode::from(255)),
+        Err(e) => return Err(connect::connect_failure(&e, &endpoint, config.version)),
     }
     if let Err(e) = client.loop_start() {
-        return cli::runtime_error(&e.to_string());
+        return Err(Failure::new(format!("Error: {e}\n")));
     }
 
-    let outcome = receive(&rx, &config, deadline);
-    let _ = client.disconnect();
-    let _ = client.loop_stop();
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(None) => {
-            eprintln!("Timed out");
+    let end = match timeout {
+        Some(t) => rx.recv_timeout(t.saturating_sub(started.elapsed())),
+        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+    };
+    let code = match end {
+        Ok(code) => cli::exit_code(code),
+        Err(_) => {
+            // mosquitto_sub's alarm: DISCONNECT, in 5.0 with "Disconnect
+            // with Will Message" (the broker then publishes the will).
+            let reason = if config.version.is_v5() {
+                ReasonCode::DisconnectWithWillMessage
+            } else {
+                ReasonCode::Success
+            };
+            let _ = client.disconnect_with(reason, config.props.disconnect.clone());
+            reporter.error("Timed out\n");
             ExitCode::from(EXIT_TIMED_OUT)
         }
-        Err(Some(e)) => cli::runtime_error(&e),
-    }
+    };
+    connect::close(&client);
+    Ok(code)
 }
 
-/// Prints messages until the count is reached. `Err(None)` is the -W timeout.
-fn receive(
-    rx: &mpsc::Receiver<Note>,
-    config: &Config,
-    deadline: Option<Instant>,
-) -> Result<(), Option<String>> {
-    let mut received = 0u64;
-    let stdout = std::io::stdout();
-    loop {
-        let note = match deadline {
-            Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
-                Ok(note) => note,
-                Err(RecvTimeoutError::Timeout) => return Err(None),
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(Some("the client stopped".into()))
-                }
-            },
-            None => rx
-                .recv()
-                .map_err(|_| Some("the client stopped".to_string()))?,
-        };
-        let m = match note {
-            Note::Message(m) => m,
-            Note::Fatal(e) => return Err(Some(e)),
-        };
-        let mut out = stdout.lock();
-        let written = print_message(&mut out, &m, config.verbose).and_then(|_| out.flush());
-        // A closed pipe (`sub | head -1`) ends the program quietly.
-        if written.is_err() {
-            return Ok(());
+fn install_callbacks(client: &Client, shared: &Arc<Shared>) {
+    let s = shared.clone();
+    // Subscribing in on_connect renews the subscriptions after every
+    // reconnection, as mosquitto_sub does.
+    client.on_connect(move |c, info| {
+        if info.reason.is_error() {
+            s.refused(c, info.reason);
+            return;
         }
-        received += 1;
-        if config.count == Some(received) {
-            return Ok(());
+        if let Err(e) = subscribe(c, &s.config) {
+            s.reporter.error(&format!("Error: {e}\n"));
+            s.disconnect(c, cli::EXIT_FAILURE.into());
         }
-    }
-}
+    });
 
-/// mosquitto_sub's format: `payload`, or `topic payload` with -v.
-fn print_message(out: &mut impl Write, m: &Message, verbose: bool) -> std::io::Result<()> {
-    if verbose {
-        write!(out, "{} ", m.topic())?;
-        if m.payload().is_empty() {
-            out.write_all(b"(null)")?;
+    let s = shared.clone();
+    client.on_disconnect(move |c, why| {
+        if let Disconnection::Refused { reason, .. } = why {
+            s.refused(c, *reason);
+        }
+    });
+
+    let s = shared.clone();
+    client.on_subscribe(move |c, mid, reasons, _| on_subscribe(&s, c, mid, reasons));
+
+    let s = shared.clone();
+    client.on_message(move |c, m| {
+        if m.qos() == QoS::AtMostOnce {
+            on_message(&s, c, m);
         } else {
-            out.write_all(m.payload())?;
+            s.state.lock().unwrap().held.push(m.clone());
         }
-        out.write_all(b"\n")
-    } else if m.payload().is_empty() {
-        Ok(())
-    } else {
-        out.write_all(m.payload())?;
-        out.write_all(b"\n")
+    });
+
+    let s = shared.clone();
+    client.on_log(move |c, level, line| {
+        let Some(line) = connect::packet_line(level, line) else {
+            return;
+        };
+        if s.config.debug {
+            connect::print_line(line);
+        }
+        if let Some((qos, packet_id)) = connect::acknowledged(line) {
+            let released = {
+                let mut state = s.state.lock().unwrap();
+                let held = &mut state.held;
+                held.iter()
+                    .position(|m| {
+                        m.qos() == qos && m.packet_id().map(|p| p.get()) == Some(packet_id)
+                    })
+                    .map(|i| held.remove(i))
+            };
+            if let Some(m) = released {
+                on_message(&s, c, &m);
+            }
+        }
+    });
+
+    let s = shared.clone();
+    client.on_publish(move |c, _, _: &PublishOutcome| {
+        // Only --remove-retained publishes.
+        let mut state = s.state.lock().unwrap();
+        state.removals = state.removals.saturating_sub(1);
+        if !state.processing && state.removals == 0 {
+            drop(state);
+            s.disconnect(c, 0);
+        }
+    });
+}
+
+/// One SUBSCRIBE for every `-t`, then one UNSUBSCRIBE per `-U`.
+fn subscribe(client: &Client, config: &Config) -> Result<(), adapter_std::Error> {
+    let v5 = config.version.is_v5();
+    let subscriptions = config
+        .topics
+        .iter()
+        .map(|t| {
+            let filter = TopicFilter::with_version(t.as_str(), config.version)?;
+            let mut options = SubscriptionOptions::new(config.qos);
+            if v5 {
+                options.retain_as_published = config.retain_as_published;
+                if config.no_retain {
+                    options.retain_handling = RetainHandling::DoNotSend;
+                }
+            }
+            Ok(Subscription { filter, options })
+        })
+        .collect::<Result<Vec<_>, adapter_std::Error>>()?;
+    client.subscribe_with(subscriptions, config.props.subscribe.clone())?;
+    for t in &config.unsub_topics {
+        let filter = TopicFilter::with_version(t.as_str(), config.version)?;
+        client.unsubscribe_with(vec![filter], config.props.unsubscribe.clone())?;
+    }
+    Ok(())
+}
+
+/// `-d` prints "Subscribed (mid: 1): 0, 1"; every filter refused ends
+/// the run, and so does the SUBACK with `-E`.
+fn on_subscribe(shared: &Shared, client: &Client, mid: Mid, reasons: &[ReasonCode]) {
+    let config = &shared.config;
+    if config.debug && !config.quiet {
+        let codes: Vec<String> = reasons.iter().map(|r| r.as_u8().to_string()).collect();
+        let mid = mid.packet_id().map_or(mid.get(), |p| p.get().into());
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Subscribed (mid: {mid}): {}", codes.join(", "))
+            .and_then(|_| out.flush());
+    }
+    if !reasons.is_empty() && reasons.iter().all(|r| r.is_error()) {
+        shared.disconnect(client, 0);
+        shared
+            .reporter
+            .error("All subscription requests were denied.\n");
+    }
+    if config.exit_after_sub {
+        shared.disconnect(client, 0);
     }
 }
 
-/// Refused filters are reported; refusing them all ends the program, since
-/// nothing could ever arrive.
-fn report_refusals(filters: &[String], reasons: &[ReasonCode], tx: &mpsc::Sender<Note>) {
-    let mut refused = 0;
-    for (filter, reason) in filters.iter().zip(reasons) {
-        if reason.is_error() {
-            refused += 1;
-            eprintln!("{PROGRAM}: subscription to {filter:?} refused: {reason}");
+/// mosquitto_sub's `my_message_callback`: filters, prints, counts.
+/// Called when libmosquitto would call it (see the module docs).
+fn on_message(shared: &Shared, client: &Client, m: &Message) {
+    let config = &shared.config;
+    let mut state = shared.state.lock().unwrap();
+    if !state.processing {
+        return;
+    }
+    if config.retained_only && !m.retain() {
+        state.processing = false;
+        if state.removals == 0 {
+            drop(state);
+            shared.disconnect(client, 0);
+        }
+        return;
+    }
+    if m.retain() && config.no_retain {
+        return;
+    }
+    if config
+        .filter_outs
+        .iter()
+        .any(|f| topic_matches_sub(f, m.topic()))
+    {
+        return;
+    }
+    // Cleared with an empty retained message, as mosquitto_sub does.
+    let removal = config.remove_retained && m.retain();
+    if removal
+        && client
+            .publish(m.topic(), Vec::new(), QoS::AtLeastOnce, true)
+            .is_ok()
+    {
+        state.removals += 1;
+    }
+    // --random-filter skips the printing, not the counting (mosquitto's
+    // print_message draws the lot).
+    if state.chosen(config.random_filter) && print(shared, m).is_err() {
+        // A closed pipe (`sub | head -1`) ends the run, as in mosquitto_sub.
+        state.processing = false;
+        drop(state);
+        shared.disconnect(client, 0);
+        return;
+    }
+    if config.msg_count > 0 {
+        state.handled += 1;
+        if state.handled == config.msg_count {
+            state.processing = false;
+            if state.removals == 0 {
+                drop(state);
+                shared.disconnect(client, 0);
+            }
         }
     }
-    if refused == reasons.len() && !reasons.is_empty() {
-        let _ = tx.send(Note::Fatal("All subscription requests were denied.".into()));
+}
+
+/// Prints `m` as `-v`, `-N` and `-F` say.
+fn print(shared: &Shared, m: &Message) -> std::io::Result<()> {
+    let config = &shared.config;
+    let received = Received {
+        topic: m.topic(),
+        payload: m.payload(),
+        qos: m.qos() as u8,
+        retain: m.retain(),
+        mid: m.packet_id().map_or(0, |p| p.get()),
+        properties: Some(m.properties()).filter(|p| config.version.is_v5() && !p.is_empty()),
+    };
+    let (bytes, warnings) = config
+        .output
+        .render(&received, &cli::clock::Timestamp::now());
+    for w in warnings {
+        shared.reporter.error(&w.0);
     }
+    let mut out = std::io::stdout().lock();
+    out.write_all(&bytes).and_then(|_| out.flush())
+}
+
+impl State {
+    /// `--random-filter`: whether this message is printed (mosquitto:
+    /// `random() % 10000 < chance`).
+    fn chosen(&mut self, chance: u32) -> bool {
+        if chance >= 10_000 {
+            return true;
+        }
+        // xorshift64*
+        self.random ^= self.random >> 12;
+        self.random ^= self.random << 25;
+        self.random ^= self.random >> 27;
+        let r = self.random.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        (r >> 33) % 10_000 < u64::from(chance)
+    }
+}
+
+fn seed() -> u64 {
+    let now = cli::clock::Timestamp::now();
+    (now.nanos as u64) << 32 ^ u64::from(std::process::id()) | 1
 }

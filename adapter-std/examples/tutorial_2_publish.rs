@@ -34,13 +34,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The process id keeps runs side by side apart on a shared broker.
     let house = format!("tutorial/{}/house", std::process::id());
     let client = Client::new(ClientOptions::from_url(&url)?.client_id("tutorial-2"))?;
-    client.on_publish(|_, id, outcome| println!("  on_publish: {id:?} -> {outcome:?}"));
+    // Paho's `mid`: the handle's `mid()` is what on_publish gets.
+    client.on_publish(|_, mid, outcome| println!("  on_publish: mid {mid} -> {outcome:?}"));
 
     // Queued before there is a connection; sent once connected.
     let early = client.publish(&format!("{house}/bulb0"), "ON", QoS::AtLeastOnce, false)?;
     println!(
-        "published {:?} before connecting; published yet: {}",
-        early.id(),
+        "published mid {} before connecting; published yet: {}",
+        early.mid(),
         early.is_published()
     );
 

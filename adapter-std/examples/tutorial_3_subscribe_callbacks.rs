@@ -46,8 +46,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     });
     let subscribed = tx.clone();
-    client.on_subscribe(move |_, packet_id, reasons, _| {
-        println!("on_subscribe: packet id {packet_id}, granted {reasons:?}");
+    client.on_subscribe(move |_, mid, reasons, _| {
+        println!("on_subscribe: mid {mid}, granted {reasons:?}");
         let _ = subscribed.send("subscribed".into());
     });
 

@@ -27,6 +27,43 @@ use std::time::{Duration, Instant};
 /// client.connect().unwrap();
 /// client.loop_forever().unwrap();
 /// ```
+///
+/// Paho's `userdata`, a refused connection in on_connect, mids, 5.0
+/// properties and the packet log:
+///
+/// ```no_run
+/// use adapter_std::{Client, ClientOptions, ProtocolVersion, PublishProperties, QoS};
+/// use std::sync::Mutex;
+///
+/// let options = ClientOptions::new("localhost", 1883)
+///     .protocol(ProtocolVersion::V5)
+///     .user_data(Mutex::new(Vec::<String>::new())); // Paho: Client(userdata=...)
+/// let client = Client::new(options).unwrap();
+/// client.on_log(|_, level, line| println!("{level}: {line}")); // "Sending CONNECT ..."
+/// client.on_connect(|c, info| {
+///     if info.is_failure() {
+///         println!("refused: {}", info.reason_code()); // on_disconnect follows
+///         return;
+///     }
+///     let mid = c.subscribe("sensors/#", QoS::AtLeastOnce).unwrap();
+///     println!("subscribing, mid {mid}");
+/// });
+/// client.on_subscribe(|_, mid, granted, _| println!("mid {mid}: {granted:?}"));
+/// client.on_message(|c, m| {
+///     let seen = c.user_data::<Mutex<Vec<String>>>().unwrap(); // Paho: userdata
+///     seen.lock().unwrap().push(m.topic().to_string());
+/// });
+/// client.connect().unwrap();
+/// client.loop_start().unwrap();
+/// let properties = PublishProperties::new()
+///     .user_property("unit", "celsius")
+///     .message_expiry_interval(60);
+/// let handle = client
+///     .publish_with("sensors/1", "21.5", QoS::AtLeastOnce, false, properties)
+///     .unwrap();
+/// println!("published mid {}", handle.mid()); // on_publish gets the same mid
+/// handle.wait_for_publish(None);
+/// ```
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
@@ -80,6 +117,7 @@ impl Client {
         connector: Option<Arc<dyn Connector>>,
     ) -> Result<Self, Error> {
         let core = ClientCore::new(options, state)?;
+        let custom_connector = connector.is_some();
         let connector = connector.unwrap_or_else(|| Arc::new(TcpConnector::new(options)));
         let (io, waker) = Io::new().map_err(Error::from)?;
         Ok(Self {
@@ -97,13 +135,15 @@ impl Client {
                         loop_epoch: 0,
                         waiters: 0,
                         dispatched: 0,
+                        connector,
+                        connect_timeout: options.connect_timeout_value(),
+                        custom_connector,
+                        retry_first_connection: options.retry_first_connection_value(),
                     }),
                     changed: Condvar::new(),
                     io: Mutex::new(io),
                     out: Mutex::new(Default::default()),
                     waker,
-                    connector,
-                    connect_timeout: options.connect_timeout_value(),
                 },
                 callbacks: RwLock::new(Arc::new(Callbacks::default())),
                 background: Mutex::new(None),
@@ -119,25 +159,22 @@ impl Client {
     // ---- connecting ----
 
     /// Opens the connection and waits for the CONNACK (at most the connect
-    /// timeout). A refused connection is `Err(Error::Refused)`.
+    /// timeout). A refused connection is `Err(Error::Refused)`; on_connect
+    /// has then run with the failure reason code, and on_disconnect after
+    /// it, as in Paho 2.
     ///
     /// When it returns, on_connect has run: on the loop's thread if a loop
     /// runs, else on this one, which drives the network until then. Called
     /// inside a callback it drives the network without running callbacks
     /// (they would nest); on_connect then runs after the current callback.
     pub fn connect(&self) -> Result<ConnectInfo, Error> {
-        let before = {
+        let (before, connector, timeout) = {
             let mut st = self.inner.net.lock();
             st.core.begin_connect();
-            st.core.attempts()
+            (st.core.attempts(), st.connector.clone(), st.connect_timeout)
         };
-        let deadline = Instant::now() + self.inner.net.connect_timeout;
-        match self
-            .inner
-            .net
-            .connector
-            .connect(self.inner.net.connect_timeout)
-        {
+        let deadline = Instant::now() + timeout;
+        match connector.connect(timeout) {
             Ok(socket) => {
                 let mut st = self.inner.net.lock();
                 st.opened = Some(socket);
@@ -199,7 +236,47 @@ impl Client {
     /// How long `connect` waits for the CONNACK, and the loops for a
     /// transport to open.
     pub fn connect_timeout(&self) -> Duration {
-        self.inner.net.connect_timeout
+        self.inner.net.lock().connect_timeout
+    }
+
+    /// Resets the client to a fresh one made from `options` (Paho's
+    /// `reinitialise(client_id, clean_session, userdata)`): a new session
+    /// (unfinished messages are dropped, their handles fail with
+    /// `PublishFailure::SessionLost`), the new client id, clean session,
+    /// user data and every other option, no callbacks (Paho's reinitialise
+    /// clears them too: set them again). An open connection is closed at
+    /// once without DISCONNECT, as Paho drops its socket, so the broker
+    /// publishes the will. A connector given to
+    /// [`Client::with_connector`] is kept.
+    ///
+    /// Fails with [`Error::LoopAlreadyRunning`] while `loop_start` or
+    /// `loop_forever` runs (stop it first, as Paho requires) or when called
+    /// from a callback; the client is then left as it was, as it is when
+    /// `options` are invalid.
+    pub fn reinitialise(&self, options: ClientOptions) -> Result<(), Error> {
+        let core = ClientCore::new(&options, None)?;
+        let shared = &self.inner.net;
+        if shared.lock().loop_owner.is_some() {
+            return Err(Error::LoopAlreadyRunning);
+        }
+        let Some(baton) = shared.acquire() else {
+            return Err(Error::LoopAlreadyRunning);
+        };
+        {
+            let mut st = shared.lock();
+            if st.loop_owner.is_some() {
+                return Err(Error::LoopAlreadyRunning);
+            }
+            if !st.custom_connector {
+                st.connector = Arc::new(TcpConnector::new(&options));
+            }
+            st.connect_timeout = options.connect_timeout_value();
+            st.retry_first_connection = options.retry_first_connection_value();
+        }
+        shared.replace_core(&mut shared.io(), core);
+        self.set_callbacks(|c| *c = Callbacks::default());
+        drop(baton);
+        Ok(())
     }
 
     // ---- what the shared setters and commands call ----
@@ -214,10 +291,10 @@ impl Client {
             .unwrap_or_else(|e| e.into_inner());
         let mut next = Callbacks::clone(&slot);
         f(&mut next);
-        let report = next.on_publish.is_some();
-        *slot = Arc::new(next);
+        let next = Arc::new(next);
+        *slot = next.clone();
         drop(slot);
-        self.inner.net.lock().core.report_published(report);
+        self.inner.net.lock().core.callbacks_set(&next);
     }
 
     pub(crate) fn callbacks(&self) -> Arc<Callbacks<Client>> {
@@ -260,8 +337,25 @@ impl Client {
         let _counted = self.inner.net.dispatching(events.len());
         let callbacks = self.callbacks();
         for e in events {
+            // With a session store, a QoS 1/2 message counts as received once
+            // its callback returned (or panicked): see mqtt_client::store.
+            let _handled = e.held_message().map(|id| Handled(self, id));
             callbacks.dispatch_one(self, e);
         }
+    }
+}
+
+/// Reports the return of a stored message's callback when dropped, so that
+/// a panicking callback does not hold the connection's bytes back.
+struct Handled<'a>(&'a Client, PacketId);
+
+impl Drop for Handled<'_> {
+    fn drop(&mut self) {
+        let id = self.1;
+        let _ = self.0.command(|core, now| {
+            core.message_handled(now, id);
+            Ok(())
+        });
     }
 }
 

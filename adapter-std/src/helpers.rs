@@ -18,6 +18,7 @@ use std::time::Duration;
 /// use mqtt_proto::QoS;
 /// helpers::publish_single(ClientOptions::new("localhost", 1883), "a/b", "hi", QoS::AtLeastOnce, false).unwrap();
 /// ```
+#[doc(alias = "single")]
 pub fn publish_single(
     options: ClientOptions,
     topic: &str,
@@ -34,6 +35,7 @@ pub fn publish_single(
 /// Publishes several messages in order over one connection and waits until
 /// all are done (Paho's `publish.multiple`). Fails on the first message the
 /// broker refuses.
+#[doc(alias = "multiple")]
 pub fn publish_multiple(
     options: ClientOptions,
     messages: impl IntoIterator<Item = OutboundMessage>,
@@ -66,6 +68,7 @@ pub fn publish_multiple(
 /// Subscribes to `filters` and returns the first `count` messages (Paho's
 /// `subscribe.simple`). Retained messages count only if `retained` is set.
 /// Gives up with [`Error::Timeout`] after `timeout` if one is given.
+#[doc(alias = "simple")]
 pub fn subscribe_simple(
     options: ClientOptions,
     filters: &[&str],
@@ -115,6 +118,7 @@ pub fn subscribe_simple(
 
 /// Subscribes to `filters` and calls `callback` for every message until it
 /// returns false (Paho's `subscribe.callback`, which runs forever).
+#[doc(alias = "callback")]
 pub fn subscribe_callback(
     options: ClientOptions,
     filters: &[&str],

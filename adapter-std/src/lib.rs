@@ -5,18 +5,36 @@
 //! - [`Client`]: connect / connect_async / reconnect / disconnect, publish
 //!   with a [`MessageHandle`] (`wait_for_publish`, `is_published`),
 //!   subscribe / unsubscribe (5.0 options and properties), manual acks, AUTH.
-//! - Callbacks with Paho's meaning: on_connect, on_connect_fail,
-//!   on_disconnect, on_message, on_publish, on_subscribe, on_unsubscribe,
-//!   on_log (plus the `log` crate), and `message_callback_add` /
-//!   `message_callback_remove` routed through a topic trie.
-//! - Loops: [`Client::loop_once`], [`Client::loop_forever`],
+//! - Callbacks with Paho 2's meaning: on_connect (for refusals too, with
+//!   the reason code), on_connect_fail, on_disconnect, on_message,
+//!   on_publish, on_subscribe, on_unsubscribe (all three with the request's
+//!   [`Mid`]), on_log, and `message_callback_add` /
+//!   `message_callback_remove` routed through a topic trie. Paho's
+//!   `userdata` is [`Client::user_data_set`] / [`Client::user_data`],
+//!   reached through the client every callback gets.
+//! - A log line per packet in Paho's wording (`Sending PUBLISH (d0, q1,
+//!   r0, m1), 'b'a/b'', ... (5 bytes)`) or mosquitto's
+//!   ([`packet_log`]), to on_log and the `log` crate at debug level, the
+//!   connection's lifecycle at info; [`enable_logger`] for a program with
+//!   no logger. No password, authentication data or key ever appears.
+//! - Loops: [`Client::loop_once`], [`Client::loop_forever`] (a failed
+//!   first connection not retried unless
+//!   `ClientOptions::retry_first_connection`, as in Paho),
 //!   [`Client::loop_start`] / [`Client::loop_stop`], reconnecting with
-//!   exponential backoff and jitter while the session resumes.
+//!   exponential backoff and jitter while the session resumes;
+//!   [`Client::reinitialise`].
 //! - One-shot helpers in [`helpers`]: `publish_single`, `publish_multiple`,
 //!   `subscribe_simple`, `subscribe_callback`.
 //! - Transports by URL scheme: `mqtt://` TCP, `mqtts://` TLS (rustls,
-//!   [`TlsOptions`]), `ws://` and `wss://` WebSocket (tungstenite,
-//!   [`WsOptions`]); custom sockets through a [`Connector`].
+//!   [`TlsOptions`]: CA, client certificate, minimum version, cipher
+//!   suites, Paho's hostname-only `tls_insecure_set`), `ws://` and
+//!   `wss://` WebSocket (tungstenite, [`WsOptions`]); custom sockets
+//!   through a [`Connector`]. Every transport, TLS and WebSocket error
+//!   names its `host:port`.
+//! - Everything the calls take is re-exported here: [`QoS`],
+//!   [`ReasonCode`], [`ProtocolVersion`], the 5.0 property sets with
+//!   one-call builders (`PublishProperties::new().user_property("k", "v")
+//!   .message_expiry_interval(60)`), topics, subscription options.
 //!
 //! # Concurrency model
 //!
@@ -97,9 +115,23 @@ pub use connector::{Connector, Socket, TcpConnector};
 
 /// The codec crate, re-exported so users name one version of it.
 pub use mqtt_client::mqtt_proto;
+pub use mqtt_client::packet_log;
+pub use mqtt_client::store;
 pub use mqtt_client::{
-    layers, AckToken, Backoff, BrokerUrl, Callbacks, CleanStart, ClientOptions, ConnectInfo,
-    Disconnection, Error, Message, MessageCallback, MessageHandle, MessageId, OutboundMessage,
-    PublishFailure, PublishOutcome, QueueFullPolicy, Scheme, SessionLostPolicy, SessionState,
-    TlsOptions, Will, WsOptions,
+    enable_logger, layers, AckToken, Backoff, BrokerUrl, Callbacks, CleanStart, ClientOptions,
+    ConnectInfo, Disconnection, Error, Level, LevelFilter, LogStyle, Message, MessageCallback,
+    MessageHandle, MessageId, Mid, OutboundMessage, PublishFailure, PublishOutcome,
+    QueueFullPolicy, Scheme, SessionLostPolicy, SessionState, TlsOptions, TlsVersion, UserData,
+    Will, WsOptions,
+};
+/// What the client's calls take and give (from the codec), so that
+/// `adapter_std::…` is all a program names: QoS, reason codes, the
+/// protocol version, properties with their builders, topics and
+/// subscription options.
+pub use mqtt_client::{
+    AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
+    MqttString, PacketId, PayloadFormat, PropertyError, ProtocolVersion, PublishProperties, QoS,
+    ReasonCode, RetainHandling, SubscribeProperties, Subscription, SubscriptionId,
+    SubscriptionOptions, TopicFilter, TopicName, UnsubscribeProperties, UserProperty,
+    WillProperties,
 };

@@ -15,6 +15,7 @@ impl Client {
     /// on_disconnect after `disconnect`). Fails while a `loop_start` or
     /// `loop_forever` runs, and with [`Error::NotConnected`] when there is
     /// no connection, none wanted and nothing to report.
+    #[doc(alias = "loop")]
     pub fn loop_once(&self, timeout: Duration) -> Result<(), Error> {
         let shared = &self.inner.net;
         let me = std::thread::current().id();
@@ -48,9 +49,12 @@ impl Client {
     }
 
     /// Runs the network until `disconnect` is called (Paho's
-    /// `loop_forever`), reconnecting with backoff whenever the connection
-    /// is lost. With `retry_first_connection` false, a failure to open the
-    /// very first connection is returned instead of retried.
+    /// `loop_forever(retry_first_connection=...)`), reconnecting with
+    /// backoff whenever the connection is lost. With
+    /// `retry_first_connection` false, a failure to open the very first
+    /// connection (asked with `connect_async`) is returned instead of
+    /// retried, after on_connect_fail ran.
+    #[doc(alias = "loop_forever")]
     pub fn loop_forever_with(&self, retry_first_connection: bool) -> Result<(), Error> {
         let shared = &self.inner.net;
         let me = std::thread::current().id();
@@ -92,14 +96,19 @@ impl Client {
         }
     }
 
-    /// [`Client::loop_forever_with`], retrying the first connection too.
+    /// [`Client::loop_forever_with`] the option
+    /// `ClientOptions::retry_first_connection`, off by default as in Paho:
+    /// a first connection (`connect_async`) that cannot be opened ends the
+    /// loop with its error.
     pub fn loop_forever(&self) -> Result<(), Error> {
-        self.loop_forever_with(true)
+        let retry = self.inner.net.lock().retry_first_connection;
+        self.loop_forever_with(retry)
     }
 
     /// Runs the network in a background thread (Paho's `loop_start`):
     /// callbacks run there, one at a time, in order. It reconnects when the
-    /// connection is lost and runs until [`Client::loop_stop`].
+    /// connection is lost, and retries a first connection that could not
+    /// be opened (as Paho's thread does), until [`Client::loop_stop`].
     pub fn loop_start(&self) -> Result<(), Error> {
         let mut background = self
             .inner
@@ -107,10 +116,11 @@ impl Client {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let epoch = {
-            let st = self.inner.net.lock();
+            let mut st = self.inner.net.lock();
             if background.is_some() || st.loop_owner.is_some() {
                 return Err(Error::LoopAlreadyRunning);
             }
+            st.core.retry_first_connection(true);
             st.loop_epoch
         };
         let client = self.clone();
@@ -131,6 +141,10 @@ impl Client {
         };
         loop {
             if shared.lock().loop_epoch != epoch {
+                // What happened before `loop_stop` (a `disconnect` just
+                // before it, say) still reaches its callbacks, as in Paho.
+                let events = shared.turn(&mut shared.io(), Wait::No, true);
+                self.dispatch(events);
                 return Ok(());
             }
             shared.reconnect_if_due();
@@ -153,7 +167,9 @@ impl Client {
     }
 
     /// Stops the background loop and waits for its thread (Paho's
-    /// `loop_stop`); no callback runs on it afterwards. The connection
+    /// `loop_stop`): the callbacks of what happened before the call (the
+    /// log line and on_disconnect of a `disconnect` just before, say) run
+    /// on it first; none runs on it afterwards. The connection
     /// stays as it is: call `disconnect` first to close it. Called from a
     /// callback, it returns at once and the loop ends after the callback.
     pub fn loop_stop(&self) -> Result<(), Error> {

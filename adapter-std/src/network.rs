@@ -58,6 +58,14 @@ pub(crate) struct State {
     pub waiters: usize,
     /// Events whose callbacks have run (or are being run by the holder).
     pub dispatched: u64,
+    /// Opens the sockets, within `connect_timeout`; replaced by
+    /// `reinitialise` unless the application gave its own (`custom_connector`).
+    pub connector: Arc<dyn Connector>,
+    pub connect_timeout: Duration,
+    pub custom_connector: bool,
+    /// Whether `loop_forever` retries a failed first connection (the
+    /// option; `loop_forever_with` overrides it for one loop).
+    pub retry_first_connection: bool,
 }
 
 /// The reading side, used only by the baton's holder (so its mutex is
@@ -91,8 +99,6 @@ pub(crate) struct Shared {
     pub out: Mutex<Out>,
     /// Wakes the baton's holder out of poll.
     pub waker: mio::Waker,
-    pub connector: Arc<dyn Connector>,
-    pub connect_timeout: Duration,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -457,6 +463,40 @@ impl Shared {
         st.core.transport_closed(now);
     }
 
+    /// Puts `core` in place of the client's core (`reinitialise`), for the
+    /// baton's holder: the transport closes at once, without DISCONNECT
+    /// (as Paho's `reinitialise` drops its socket), the old core's events
+    /// are dropped and the handles still waiting fail with `SessionLost`.
+    /// Waits for a pen that another thread holds to be put down.
+    pub fn replace_core(&self, io: &mut Io, core: ClientCore) {
+        let mut st = self.lock();
+        while st.pen {
+            drop(st);
+            thread::yield_now();
+            st = self.lock();
+        }
+        io.forget();
+        let mut out = lock(&self.out);
+        if let Some(socket) = out.socket.take() {
+            let _ = socket.shutdown();
+        }
+        out.unsent.clear();
+        drop(out);
+        if let Some(socket) = st.opened.take() {
+            let _ = socket.shutdown();
+        }
+        st.write_blocked = false;
+        st.write_failed = None;
+        let old = std::mem::replace(&mut st.core, core);
+        st.dispatched = 0;
+        let notify = st.waiters > 0;
+        for settled in old.into_abandoned() {
+            settled.deliver();
+        }
+        drop(st);
+        self.notify(notify);
+    }
+
     /// Counts `n` events as dispatched when the returned guard drops
     /// (also if a callback panics), and tells the waiters.
     pub fn dispatching(&self, n: usize) -> Dispatching<'_> {
@@ -466,10 +506,14 @@ impl Shared {
     /// Opens a transport if the core wants one now. Blocking (DNS, TCP
     /// connect), outside the lock; the holder installs it next turn.
     pub fn reconnect_if_due(&self) {
-        if !self.lock().core.wants_open(Instant::now()) {
-            return;
-        }
-        let opened = self.connector.connect(self.connect_timeout);
+        let (connector, timeout) = {
+            let st = self.lock();
+            if !st.core.wants_open(Instant::now()) {
+                return;
+            }
+            (st.connector.clone(), st.connect_timeout)
+        };
+        let opened = connector.connect(timeout);
         let mut st = self.lock();
         match opened {
             Ok(socket) => st.opened = Some(socket),
@@ -585,6 +629,10 @@ pub(crate) struct Dispatching<'a>(&'a Shared, u64);
 impl Drop for Dispatching<'_> {
     fn drop(&mut self) {
         let mut st = self.0.lock();
+        // What the callbacks sent (a subscribe in on_connect) is on the
+        // wire before anyone waiting hears they ran: `connect` returns
+        // with it written, not queued for a later turn of the loop.
+        st = self.0.write_out(st);
         st.dispatched += self.1;
         let notify = st.waiters > 0;
         drop(st);

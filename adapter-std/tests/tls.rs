@@ -4,6 +4,7 @@
 
 mod common;
 use adapter_std::layers::{TlsErrorKind, TlsOptions};
+use adapter_std::TlsVersion;
 use adapter_std::{Client, ClientOptions, Error, Message};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS};
@@ -349,4 +350,153 @@ fn the_loop_reconnects_over_tls_after_a_broker_restart() {
     }
     stop(&publisher);
     stop(&sub);
+}
+
+/// Paho's `tls_insecure_set(True)`: only the host name goes unchecked; the
+/// chain and the validity period still are.
+#[test]
+fn insecure_skip_hostname_check_skips_the_hostname_check_only() {
+    let broker = broker();
+    let certs = broker.certs();
+    let other_host = format!(
+        "mqtts://localhost:{}",
+        broker.port_of(Listener::TlsOtherHost)
+    );
+    let at = |url: &str, tls: TlsOptions| {
+        ClientOptions::from_url(url)
+            .unwrap()
+            .tls(tls)
+            .client_id("insecure-name")
+            .connect_timeout(Duration::from_secs(5))
+    };
+    // By default the certificate for another name is refused ...
+    let e = refused(at(&other_host, trusted(certs)));
+    assert_eq!(tls_kind(&e), TlsErrorKind::HostnameMismatch, "{e}");
+    // ... and accepted without the host name check.
+    let tls = trusted(certs).insecure_skip_hostname_check(true);
+    assert!(tls.skips_hostname_check() && !tls.accepts_invalid_certs());
+    let client = Client::new(at(&other_host, tls)).unwrap();
+    client.connect().unwrap();
+    client.disconnect().unwrap();
+    // An untrusted CA is still refused, and so is an expired certificate.
+    let e = refused(at(
+        &other_host,
+        TlsOptions::new()
+            .ca_file(&certs.unknown_ca)
+            .insecure_skip_hostname_check(true),
+    ));
+    assert_eq!(tls_kind(&e), TlsErrorKind::UnknownAuthority, "{e}");
+    let expired = format!("mqtts://localhost:{}", broker.port_of(Listener::TlsExpired));
+    let e = refused(at(
+        &expired,
+        trusted(certs).insecure_skip_hostname_check(true),
+    ));
+    assert_eq!(tls_kind(&e), TlsErrorKind::Expired, "{e}");
+}
+
+/// A client that requires TLS 1.3 and a server that stops at 1.2 fail the
+/// handshake with an error that says so; the default (1.2 and up) connects.
+#[test]
+fn a_minimum_tls_version_above_the_servers_fails_clearly() {
+    let broker = Broker::config()
+        .listener(Listener::Tls)
+        .tls_max_version_1_2()
+        .start();
+    let certs = broker.certs();
+    let options = |tls| {
+        tls_options(
+            &broker,
+            Listener::Tls,
+            "tls-version",
+            ProtocolVersion::V3_1_1,
+            tls,
+        )
+    };
+    let client = Client::new(options(trusted(certs))).unwrap();
+    client.connect().unwrap();
+    client.disconnect().unwrap();
+    let e = refused(options(trusted(certs).min_version(TlsVersion::Tls13)));
+    assert_eq!(tls_kind(&e), TlsErrorKind::UnsupportedVersion, "{e}");
+    assert!(e.to_string().contains("TLS version"), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("localhost:{}", broker.port_of(Listener::Tls))),
+        "names the endpoint: {e}"
+    );
+
+    // Against a broker that speaks 1.3, requiring it works.
+    let broker = Broker::config().listener(Listener::Tls).start();
+    let client = Client::new(tls_options(
+        &broker,
+        Listener::Tls,
+        "tls13",
+        ProtocolVersion::V5,
+        trusted(broker.certs()).min_version(TlsVersion::Tls13),
+    ))
+    .unwrap();
+    client.connect().unwrap();
+    client.disconnect().unwrap();
+    assert_eq!("tlsv1.2".parse::<TlsVersion>().unwrap(), TlsVersion::Tls12);
+    assert!("tlsv1.1".parse::<TlsVersion>().is_err());
+}
+
+/// Paho's `tls_set(ciphers=...)`, with OpenSSL's or rustls's names.
+#[test]
+fn cipher_suites_can_be_chosen() {
+    let broker = Broker::config().listener(Listener::Tls).start();
+    let certs = broker.certs();
+    for (tls, id) in [
+        (
+            trusted(certs)
+                .max_version(TlsVersion::Tls12)
+                .ciphers("ECDHE-ECDSA-AES128-GCM-SHA256"),
+            "tls12-suite",
+        ),
+        (
+            trusted(certs)
+                .min_version(TlsVersion::Tls13)
+                .ciphers("TLS13_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"),
+            "tls13-suite",
+        ),
+    ] {
+        let client = Client::new(tls_options(
+            &broker,
+            Listener::Tls,
+            id,
+            ProtocolVersion::V3_1_1,
+            tls,
+        ))
+        .unwrap();
+        client.connect().unwrap();
+        client.disconnect().unwrap();
+    }
+    let e =
+        Client::new(ClientOptions::new("localhost", 8883).tls(trusted(certs).ciphers("RC4-MD5")))
+            .expect_err("no such suite here");
+    assert_eq!(tls_kind(&e), TlsErrorKind::Config, "{e}");
+    assert!(e.to_string().contains("RC4-MD5"), "{e}");
+    // Only TLS 1.2 suites, but only TLS 1.3 allowed: nothing to offer.
+    let e = Client::new(
+        ClientOptions::new("localhost", 8883).tls(
+            trusted(certs)
+                .min_version(TlsVersion::Tls13)
+                .ciphers("ECDHE-ECDSA-AES128-GCM-SHA256"),
+        ),
+    )
+    .expect_err("no suite for TLS 1.3");
+    assert_eq!(tls_kind(&e), TlsErrorKind::Config, "{e}");
+}
+
+#[test]
+fn tls_errors_name_the_endpoint() {
+    let broker = broker();
+    let port = broker.port_of(Listener::TlsExpired);
+    let e = refused(tls_options(
+        &broker,
+        Listener::TlsExpired,
+        "x",
+        ProtocolVersion::V3_1_1,
+        trusted(broker.certs()),
+    ));
+    assert!(e.to_string().contains(&format!("localhost:{port}")), "{e}");
 }

@@ -139,10 +139,21 @@ enum Lib {
     Rumqttc,
     /// libmosquitto, the C client.
     Mosquitto,
+    /// adapter-std's blocking client with a file store (clean session off).
+    OursStore,
+    /// adapter-mio's client with a file store (clean session off).
+    OursMioStore,
 }
 
 impl Lib {
-    const ALL: [Lib; 4] = [Lib::Ours, Lib::OursMio, Lib::Rumqttc, Lib::Mosquitto];
+    const ALL: [Lib; 6] = [
+        Lib::Ours,
+        Lib::OursMio,
+        Lib::Rumqttc,
+        Lib::Mosquitto,
+        Lib::OursStore,
+        Lib::OursMioStore,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -150,11 +161,22 @@ impl Lib {
             Lib::OursMio => "ours-mio",
             Lib::Rumqttc => "rumqttc",
             Lib::Mosquitto => "libmosquitto",
+            Lib::OursStore => "ours+store",
+            Lib::OursMioStore => "ours-mio+store",
         }
     }
 
     fn is_ours(self) -> bool {
         matches!(self, Lib::Ours | Lib::OursMio)
+    }
+
+    /// The same client without a store, for a store variant.
+    fn without_store(self) -> Option<Lib> {
+        match self {
+            Lib::OursStore => Some(Lib::Ours),
+            Lib::OursMioStore => Some(Lib::OursMio),
+            _ => None,
+        }
     }
 }
 
@@ -178,11 +200,19 @@ fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
         .filter(|l| match l {
             Lib::Rumqttc => t.theirs.is_some(),
             Lib::Mosquitto => t.mosquitto_port.is_some(),
+            // The store variants run over TCP only.
+            Lib::OursStore | Lib::OursMioStore => t.mosquitto_port.is_some(),
             _ => true,
         })
         .collect();
     let qos_levels = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
     for qos in qos_levels.into_iter().filter(|&q| chosen(q as u8)) {
+        // QoS 0 is not stored: the store variants would measure nothing new.
+        let libs: Vec<Lib> = libs
+            .iter()
+            .copied()
+            .filter(|l| qos != QoS::AtMostOnce || l.without_store().is_none())
+            .collect();
         let w = Workload {
             messages,
             qos,
@@ -200,6 +230,18 @@ fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
                     Lib::Rumqttc => support::rumqttc_sync(t.theirs.as_deref().expect("rumqttc"), w),
                     Lib::Mosquitto => {
                         support::mosquitto_c(t.mosquitto_port.expect("libmosquitto"), w)
+                    }
+                    Lib::OursStore | Lib::OursMioStore => {
+                        let store = support::StoreRun::new(&format!("{}-{run}", libs[i].name()));
+                        let make = |id: &str| store.options(&*t.ours, id);
+                        let syncs = adapter_std::store::FileStore::syncs_made();
+                        let mut r = if libs[i] == Lib::OursStore {
+                            support::ours_blocking(&make, w)
+                        } else {
+                            support::ours_mio(&make, w)
+                        };
+                        r.syncs = Some(adapter_std::store::FileStore::syncs_made() - syncs);
+                        r
                     }
                 };
                 results[i].push(r);
@@ -222,6 +264,45 @@ fn throughput(t: &Transport, broker: &Broker, messages: usize, runs: usize) {
             );
         }
         goals(&libs, &results);
+        store_cost(&libs, &results, messages);
+    }
+}
+
+/// The goal for the store: at least half the rate of the same
+/// client without it, in the same round; and the syncs it took per message
+/// (publisher and subscriber together).
+fn store_cost(libs: &[Lib], results: &[Vec<support::RunResult>], messages: usize) {
+    for (i, lib) in libs.iter().enumerate() {
+        let Some(plain) = lib
+            .without_store()
+            .and_then(|p| libs.iter().position(|l| *l == p))
+        else {
+            continue;
+        };
+        let mut ratios: Vec<f64> = results[i]
+            .iter()
+            .zip(&results[plain])
+            .map(|(s, p)| s.rate() / p.rate())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let mut syncs: Vec<f64> = results[i]
+            .iter()
+            .filter_map(|r| r.syncs)
+            .map(|n| n as f64 / messages as f64)
+            .collect();
+        syncs.sort_by(f64::total_cmp);
+        let (ratio, low, high) = (
+            ratios[ratios.len() / 2],
+            ratios[0],
+            ratios[ratios.len() - 1],
+        );
+        println!(
+            "|       | {}: paired rate / {} x{ratio:.2} (x{low:.2}..x{high:.2}), fsyncs per message {:.3}; goal (rate >= x0.50): {}",
+            lib.name(),
+            libs[plain].name(),
+            syncs[syncs.len() / 2],
+            if ratio >= 0.5 { "met" } else { "NOT met" }
+        );
     }
 }
 

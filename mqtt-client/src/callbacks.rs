@@ -2,26 +2,58 @@
 
 use crate::error::Error;
 use crate::event::ClientEvent;
+use crate::mid::Mid;
 use mqtt_proto::{
     AckProperties, AuthProperties, ConnAckProperties, PacketId, Publish, PublishProperties, QoS,
     ReasonCode, TopicRouter,
 };
-use mqtt_session::{AckToken, Disconnection, Event, InboundMessage, MessageId, PublishFailure};
+use mqtt_session::{AckToken, Disconnection, Event, InboundMessage, PublishFailure};
 use std::sync::Arc;
 
-/// What on_connect receives: the CONNACK.
+/// What on_connect receives: the CONNACK, accepting or refusing (Paho 2's
+/// `on_connect(client, userdata, flags, reason_code, properties)`).
+///
+/// As in Paho 2, on_connect runs for a refusal too, with the failure
+/// reason code ([`ConnectInfo::is_failure`]); on_disconnect follows with
+/// `Disconnection::Refused`, and a blocking `connect()` returns
+/// `Error::Refused`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectInfo {
-    /// Whether the broker resumed our session.
+    /// Whether the broker resumed our session (Paho's
+    /// `flags.session_present`); false for a refusal.
     pub session_present: bool,
-    /// Success (refusals end the connection and reach on_disconnect).
+    /// Success, or why the broker refused (3.x return codes mapped onto
+    /// 5.0 reason codes: return code 5 is `NotAuthorized`, as in Paho 2).
     pub reason: ReasonCode,
-    /// CONNACK properties: limits, assigned client id, server keep alive ...
+    /// CONNACK properties: limits, assigned client id, server keep alive,
+    /// and for a refusal its reason string or server reference.
     pub properties: ConnAckProperties,
 }
 
-/// A received message, as on_message and per-filter callbacks see it.
+impl ConnectInfo {
+    /// The CONNACK's reason code (Paho's `reason_code`).
+    pub fn reason_code(&self) -> ReasonCode {
+        self.reason
+    }
+
+    /// Whether the broker refused the connection (Paho's
+    /// `reason_code.is_failure`).
+    pub fn is_failure(&self) -> bool {
+        self.reason.is_error()
+    }
+
+    /// The 3.1 / 3.1.1 CONNACK return code this reason stands for (0 to 5),
+    /// which Paho 1's `rc` was; `None` for a 5.0-only reason.
+    pub fn return_code(&self) -> Option<u8> {
+        self.reason.to_v3_connack()
+    }
+}
+
+/// A received message, as on_message and per-filter callbacks see it
+/// (Paho's `MQTTMessage`: `topic`, `payload`, `qos`, `retain`, `mid` is
+/// [`Message::packet_id`], `properties`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[doc(alias = "MQTTMessage")]
 pub struct Message {
     inner: InboundMessage,
 }
@@ -77,7 +109,7 @@ impl Message {
         &self.inner.publish.properties
     }
 
-    /// The token to pass to [`Client::ack`](crate::Client::ack) in manual-ack mode.
+    /// The token to pass to the client's `ack` in manual-ack mode.
     pub fn ack_token(&self) -> Option<AckToken> {
         self.inner.ack
     }
@@ -114,8 +146,8 @@ pub type MessageCallback<C> = Arc<dyn Fn(&C, &Message) + Send + Sync>;
 type ConnectCallback<C> = Arc<dyn Fn(&C, &ConnectInfo) + Send + Sync>;
 type ConnectFailCallback<C> = Arc<dyn Fn(&C, &Error) + Send + Sync>;
 type DisconnectCallback<C> = Arc<dyn Fn(&C, &Disconnection) + Send + Sync>;
-type PublishCallback<C> = Arc<dyn Fn(&C, MessageId, &PublishOutcome) + Send + Sync>;
-type AckCallback<C> = Arc<dyn Fn(&C, PacketId, &[ReasonCode], &AckProperties) + Send + Sync>;
+type PublishCallback<C> = Arc<dyn Fn(&C, Mid, &PublishOutcome) + Send + Sync>;
+type AckCallback<C> = Arc<dyn Fn(&C, Mid, &[ReasonCode], &AckProperties) + Send + Sync>;
 type AuthCallback<C> = Arc<dyn Fn(&C, ReasonCode, &AuthProperties) + Send + Sync>;
 type LogCallback<C> = Arc<dyn Fn(&C, log::Level, &str) + Send + Sync>;
 
@@ -123,10 +155,19 @@ type LogCallback<C> = Arc<dyn Fn(&C, log::Level, &str) + Send + Sync>;
 /// events reach them. Every adapter keeps one, so every adapter calls
 /// callbacks with the same meaning.
 ///
+/// Paho passes `userdata` to every callback; here every callback gets the
+/// client, whose `user_data::<T>()` returns what `user_data_set` stored.
+///
+/// For a connection the broker refuses, the callbacks run in this order:
+/// the packet lines (`Received CONNACK (0, 5)`) to on_log, on_connect with
+/// the failure reason code, on_disconnect with `Disconnection::Refused`.
+/// on_connect_fail is only for a transport that could not be opened (no
+/// CONNACK at all), as in Paho.
+///
 /// Cloning is cheap (`Arc`s): adapters clone the set before running
 /// callbacks, so a callback may replace callbacks without deadlocking.
 pub struct Callbacks<C> {
-    /// A CONNACK accepted the connection.
+    /// A CONNACK arrived: accepting, or refusing ([`ConnectInfo::is_failure`]).
     pub on_connect: Option<ConnectCallback<C>>,
     /// The transport could not be opened.
     pub on_connect_fail: Option<ConnectFailCallback<C>>,
@@ -183,9 +224,14 @@ impl<C> Clone for Callbacks<C> {
 }
 
 impl<C> Callbacks<C> {
-    /// Logs through the `log` crate and on_log.
+    /// Logs through the `log` crate (target `mqtt_client`) and on_log.
     pub fn log(&self, client: &C, level: log::Level, msg: &str) {
-        log::log!(target: "mqtt_client", level, "{msg}");
+        self.log_to(client, "mqtt_client", level, msg);
+    }
+
+    /// Logs through the `log` crate with `target` and on_log.
+    pub fn log_to(&self, client: &C, target: &str, level: log::Level, msg: &str) {
+        log::log!(target: target, level, "{msg}");
         if let Some(cb) = &self.on_log {
             cb(client, level, msg);
         }
@@ -210,6 +256,14 @@ impl<C> Callbacks<C> {
                 }
                 return;
             }
+            ClientEvent::Log {
+                level,
+                target,
+                message,
+            } => return self.log_to(client, target, level, &message),
+            ClientEvent::Request { mid, event } => {
+                return self.dispatch_request(client, mid, event)
+            }
         };
         match event {
             Event::Connected {
@@ -231,6 +285,17 @@ impl<C> Callbacks<C> {
                 }
             }
             Event::Disconnected(why) => {
+                if let (Disconnection::Refused { reason, properties }, Some(cb)) =
+                    (&why, &self.on_connect)
+                {
+                    // Paho 2: on_connect hears of a refusal, with its reason code.
+                    let info = ConnectInfo {
+                        session_present: false,
+                        reason: *reason,
+                        properties: (**properties).clone(),
+                    };
+                    cb(client, &info);
+                }
                 let level = match why {
                     Disconnection::Local { .. } => log::Level::Info,
                     _ => log::Level::Warn,
@@ -259,6 +324,7 @@ impl<C> Callbacks<C> {
             }
             Event::Published {
                 id,
+                packet_id,
                 reason,
                 properties,
                 ..
@@ -266,7 +332,7 @@ impl<C> Callbacks<C> {
                 if let Some(cb) = &self.on_publish {
                     cb(
                         client,
-                        id,
+                        Mid::new(id.0, packet_id),
                         &PublishOutcome::Delivered { reason, properties },
                     );
                 }
@@ -278,7 +344,7 @@ impl<C> Callbacks<C> {
                     &format!("message {id:?} not delivered: {failure:?}"),
                 );
                 if let Some(cb) = &self.on_publish {
-                    cb(client, id, &PublishOutcome::Failed(failure));
+                    cb(client, Mid::from(id), &PublishOutcome::Failed(failure));
                 }
             }
             Event::Republished { id } => self.log(
@@ -286,34 +352,43 @@ impl<C> Callbacks<C> {
                 log::Level::Info,
                 &format!("broker lost the session; message {id:?} sent again as new"),
             ),
-            Event::Subscribed {
-                packet_id,
-                reasons,
-                properties,
-            } => {
-                if let Some(cb) = &self.on_subscribe {
-                    cb(client, packet_id, &reasons, &properties);
-                }
-            }
-            Event::Unsubscribed {
-                packet_id,
-                reasons,
-                properties,
-            } => {
-                if let Some(cb) = &self.on_unsubscribe {
-                    cb(client, packet_id, &reasons, &properties);
-                }
-            }
-            Event::RequestAborted { packet_id } => self.log(
-                client,
-                log::Level::Warn,
-                &format!("request {packet_id} got no answer before the connection ended"),
-            ),
             Event::Auth { reason, properties } => {
                 if let Some(cb) = &self.on_auth {
                     cb(client, reason, &properties);
                 }
             }
+            other => self.log(client, log::Level::Debug, &format!("{other:?}")),
+        }
+    }
+
+    /// Runs on_subscribe / on_unsubscribe for the answer to the request `mid`.
+    fn dispatch_request(&self, client: &C, mid: Mid, event: Event) {
+        match event {
+            Event::Subscribed {
+                reasons,
+                properties,
+                ..
+            } => {
+                if let Some(cb) = &self.on_subscribe {
+                    cb(client, mid, &reasons, &properties);
+                }
+            }
+            Event::Unsubscribed {
+                reasons,
+                properties,
+                ..
+            } => {
+                if let Some(cb) = &self.on_unsubscribe {
+                    cb(client, mid, &reasons, &properties);
+                }
+            }
+            Event::RequestAborted { packet_id } => self.log(
+                client,
+                log::Level::Warn,
+                &format!(
+                    "request {mid} (packet {packet_id}) got no answer before the connection ended"
+                ),
+            ),
             other => self.log(client, log::Level::Debug, &format!("{other:?}")),
         }
     }

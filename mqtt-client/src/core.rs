@@ -3,13 +3,15 @@
 //! callbacks and the next deadline. Adapters own the sockets, the threads
 //! and the clock; everything they would otherwise each decide is here.
 
-use crate::callbacks::ConnectInfo;
+use crate::callbacks::{Callbacks, ConnectInfo};
 use crate::error::Error;
 use crate::event::ClientEvent;
 use crate::handle::{Completion, Completions, Settled};
 use crate::layers::LayerSetup;
 use crate::link::{Closing, Link};
-use crate::options::ClientOptions;
+use crate::mid::Mid;
+use crate::options::{ClientOptions, UserData};
+use crate::packet_log::{PacketLog, PACKET_TARGET};
 use crate::reconnect::Reconnect;
 use bytes::Bytes;
 use core::time::Duration;
@@ -18,8 +20,9 @@ use mqtt_proto::{
     SubscribeProperties, Subscription, TopicFilter, UnsubscribeProperties,
 };
 use mqtt_session::{
-    AckToken, Disconnection, Event, MessageId, OutboundMessage, Session, SessionState,
+    AckToken, Disconnection, Event, MessageId, OutboundMessage, Session, SessionState, WallClock,
 };
+use persist::Persistence;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
@@ -81,6 +84,18 @@ pub struct ClientCore {
     report_published: bool,
     /// Whether attempt outcomes are kept for a `connect` that waits.
     record_outcomes: bool,
+    /// How packets are logged; and whether on_log is set, which makes the
+    /// engine trace packets even with no logger listening.
+    packet_log: PacketLog,
+    log_listener: bool,
+    /// The mid the next subscribe / unsubscribe gets, and the requests
+    /// waiting for their answer by packet identifier (a few at most).
+    next_request_mid: u64,
+    requests: Vec<(PacketId, Mid)>,
+    /// Paho's `userdata`.
+    user_data: Option<UserData>,
+    /// The session store, when the session is kept in one.
+    persist: Option<Box<Persistence>>,
 }
 
 impl std::fmt::Debug for ClientCore {
@@ -97,18 +112,53 @@ impl std::fmt::Debug for ClientCore {
 impl ClientCore {
     /// A core for `options`, with a fresh session or one restored from
     /// `state`. Reads the TLS files now, so that their errors come here.
+    ///
+    /// With a session store ([`ClientOptions::session_dir`]) the session is
+    /// loaded from it (`state` must then be `None`), and a store that
+    /// cannot be opened or read is an error here.
     pub fn new(options: &ClientOptions, state: Option<SessionState>) -> Result<Self, Error> {
-        let config = options.session_config()?;
+        let mut config = options.session_config()?;
+        let (persist, session) = match options.store_value().open()? {
+            None => (
+                None,
+                match state {
+                    Some(state) => Session::with_state(config, state),
+                    None => Session::new(config),
+                },
+            ),
+            Some(_) if state.is_some() => {
+                return Err(Error::InvalidArgument(
+                    "a session state and a session store both given: the store holds the session",
+                ))
+            }
+            Some(_) if options.client_id_value().is_empty() => {
+                return Err(Error::InvalidArgument(
+                    "a session store needs a client id: a generated one would name a new \
+                     session on every run",
+                ))
+            }
+            Some(store) => {
+                config.durable = true;
+                let client_id = config.connect.client_id.to_string();
+                let (persist, stored) = Persistence::load(store, &client_id)?;
+                let session = match stored {
+                    Some(stored) => {
+                        Session::from_stored(config, &stored, WallClock::system(Instant::now()))?
+                    }
+                    None => Session::new(config),
+                };
+                (Some(Box::new(persist)), session)
+            }
+        };
         let (min, max) = options.reconnect_delays();
+        let packet_log = PacketLog::new(options.packet_log_style_value(), options.protocol_value())
+            .payloads(options.log_payloads_value());
         Ok(Self {
-            session: match state {
-                Some(state) => Session::with_state(config, state),
-                None => Session::new(config),
-            },
+            session,
             layers: options.layer_setup()?.map(Box::new),
             endpoint: options.endpoint().into(),
             link: None,
-            reconnect: Reconnect::new(min, max, true),
+            reconnect: Reconnect::new(min, max, options.retry_first_connection_value()),
             completions: Completions::default(),
             settled: Vec::new(),
             events: VecDeque::new(),
@@ -117,6 +167,12 @@ impl ClientCore {
             outcome: None,
             report_published: false,
             record_outcomes: true,
+            packet_log,
+            log_listener: false,
+            next_request_mid: 0,
+            requests: Vec::new(),
+            user_data: options.user_data_value(),
+            persist,
         })
     }
 
@@ -196,6 +252,11 @@ impl ClientCore {
         self.events_queued
     }
 
+    /// The user data (Paho's `userdata`), if set.
+    pub fn user_data(&self) -> Option<UserData> {
+        self.user_data.clone()
+    }
+
     // ---- settings ----
 
     /// Whether completions of outbound messages are queued for the
@@ -203,6 +264,30 @@ impl ClientCore {
     /// settled either way.
     pub fn report_published(&mut self, report: bool) {
         self.report_published = report;
+    }
+
+    /// Follows the callbacks an adapter has just set: completions reach
+    /// the callbacks only when on_publish is set, and packets are traced
+    /// for on_log when it is set.
+    pub fn callbacks_set<C>(&mut self, callbacks: &Callbacks<C>) {
+        self.report_published = callbacks.on_publish.is_some();
+        self.log_listener = callbacks.on_log.is_some();
+        self.refresh_packet_trace();
+    }
+
+    /// Traces packets (one log line each) while someone listens: on_log is
+    /// set, or the `log` crate is enabled at debug for
+    /// [`crate::packet_log::PACKET_TARGET`]. Checked at every connection
+    /// and when callbacks change; call it after installing a logger to
+    /// see the current connection's packets at once.
+    pub fn refresh_packet_trace(&mut self) {
+        let on = self.log_listener || log::log_enabled!(target: PACKET_TARGET, log::Level::Debug);
+        self.session.set_trace_packets(on);
+    }
+
+    /// Sets the user data (Paho's `user_data_set`); `None` clears it.
+    pub fn set_user_data(&mut self, data: Option<UserData>) {
+        self.user_data = data;
     }
 
     /// Whether the outcome of each connection attempt is kept for a
@@ -254,23 +339,33 @@ impl ClientCore {
         self.reconnect.at = None;
         self.attempts += 1;
         let stack = match &self.layers {
-            Some(setup) => Some(setup.stack()?),
+            Some(setup) => Some(
+                setup
+                    .stack()
+                    .map_err(|e| Error::from(e).at(&self.endpoint))?,
+            ),
             None => None,
         };
+        self.refresh_packet_trace();
+        self.lifecycle(log::Level::Info, format!("connecting to {}", self.endpoint));
         self.session.connect(now)?;
         self.link = Some(Box::new(Link::new(stack)));
         self.absorb(now);
         Ok(self.attempts)
     }
 
-    /// A transport could not be opened: the next try is scheduled (or the
-    /// wish dropped, if the very first connection is not retried), and
+    /// A transport could not be opened: the next try is scheduled (or, for
+    /// a loop's attempt at the very first connection without
+    /// [`ClientCore::retry_first_connection`], the wish dropped), and
     /// on_connect_fail hears of it if `report` (a loop's attempt; a
     /// blocking `connect` returns the error instead, as Paho's does).
     /// Returns the attempt number.
     pub fn open_failed(&mut self, now: Instant, error: Error, report: bool) -> u64 {
         self.attempts += 1;
-        self.reconnect.lost(now, true);
+        // `retry_first_connection` is about a loop's first attempt, as in
+        // Paho: a blocking `connect` returns its error, and the wish stays
+        // for a loop started afterwards.
+        self.reconnect.lost(now, report);
         if report {
             self.decide(Err(error.clone()), self.events_queued + 1);
             self.push(ClientEvent::ConnectFailed(error));
@@ -292,7 +387,8 @@ impl ClientCore {
         if let Err(e) = fed {
             // A TLS alert or a broken WebSocket: the layer may still have
             // its own last words (an alert, a close frame) to send.
-            self.fail(now, Error::from(e), false);
+            let e = Error::from(e).at(&self.endpoint);
+            self.fail(now, e, false);
         }
         self.absorb(now);
     }
@@ -304,7 +400,7 @@ impl ClientCore {
         };
         let end = link.read_eof(|plain| self.session.handle_input(now, plain));
         let error = match end {
-            Err(e) => Error::from(e),
+            Err(e) => Error::from(e).at(&self.endpoint),
             Ok(()) => Error::ConnectionLost(format!("{} closed the connection", self.endpoint)),
         };
         self.fail(now, error, true);
@@ -319,7 +415,9 @@ impl ClientCore {
         // A reset during a handshake is an end of stream the layer can
         // explain (not a TLS listener, an unknown subprotocol ...).
         let explained = if link.handshaking_layer().is_some() {
-            link.read_eof(|_| {}).err().map(Error::from)
+            link.read_eof(|_| {})
+                .err()
+                .map(|e| Error::from(e).at(&self.endpoint))
         } else {
             None
         };
@@ -359,6 +457,9 @@ impl ClientCore {
 
     /// Whether [`ClientCore::take_transmit`] would give bytes.
     pub fn has_transmit(&self) -> bool {
+        if self.persist.as_ref().is_some_and(|p| p.holds_bytes()) {
+            return false;
+        }
         self.link
             .as_ref()
             .is_some_and(|l| !l.close_now && (self.session.has_transmit() || l.layers_want_write()))
@@ -368,14 +469,26 @@ impl ClientCore {
     /// before anything taken later, and report each write to
     /// [`ClientCore::transmitted`].
     pub fn take_transmit(&mut self, now: Instant) -> Option<Bytes> {
-        let link = self.link.as_mut()?;
-        if link.close_now {
+        if self.link.as_ref().is_none_or(|l| l.close_now) {
             return None;
         }
+        if let Some(persist) = self.persist.as_mut() {
+            // What the broker hears of is durable first: one sync for all
+            // that was appended since the last bytes left (group commit).
+            if persist.holds_bytes() {
+                return None;
+            }
+            if let Err(e) = persist.sync() {
+                self.store_failed(now, e);
+                return None;
+            }
+        }
+        let link = self.link.as_mut()?;
         match link.take(self.session.poll_transmit()) {
             Ok(bytes) => bytes,
             Err(e) => {
-                self.fail(now, Error::from(e), false);
+                let e = Error::from(e).at(&self.endpoint);
+                self.fail(now, e, false);
                 self.absorb(now);
                 None
             }
@@ -457,38 +570,58 @@ impl ClientCore {
         completion: Arc<Completion>,
     ) -> Result<MessageId, Error> {
         let id = self.session.publish(now, message)?;
+        if let Some(persist) = self.persist.as_mut() {
+            // Stored before the handle is handed out: a publish the store
+            // cannot keep fails, and nothing of it is sent.
+            if let Err(e) = persist.take(&mut self.session, now, true) {
+                let _ = self.session.withdraw(id);
+                return Err(e.into());
+            }
+            self.session.send_queued(now);
+        }
         self.completions.track(id, completion);
         self.absorb(now);
         Ok(id)
     }
 
-    /// Sends SUBSCRIBE; the SUBACK reaches on_subscribe.
+    /// Sends SUBSCRIBE; the SUBACK reaches on_subscribe with the mid
+    /// returned here (which carries the packet identifier).
     pub fn subscribe(
         &mut self,
         now: Instant,
         subscriptions: Vec<Subscription>,
         properties: SubscribeProperties,
-    ) -> Result<PacketId, Error> {
+    ) -> Result<Mid, Error> {
         let id = self.session.subscribe(now, subscriptions, properties)?;
+        let mid = self.request_sent(id);
         self.absorb(now);
-        Ok(id)
+        Ok(mid)
     }
 
-    /// Sends UNSUBSCRIBE; the UNSUBACK reaches on_unsubscribe.
+    /// Sends UNSUBSCRIBE; the UNSUBACK reaches on_unsubscribe with the mid
+    /// returned here.
     pub fn unsubscribe(
         &mut self,
         now: Instant,
         filters: Vec<TopicFilter>,
         properties: UnsubscribeProperties,
-    ) -> Result<PacketId, Error> {
+    ) -> Result<Mid, Error> {
         let id = self.session.unsubscribe(now, filters, properties)?;
+        let mid = self.request_sent(id);
         self.absorb(now);
-        Ok(id)
+        Ok(mid)
     }
 
     /// Acknowledges a message received in manual-ack mode.
     pub fn ack(&mut self, now: Instant, token: AckToken) -> Result<(), Error> {
         self.session.ack(now, token)?;
+        if let Some(persist) = self.persist.as_mut() {
+            // The application acknowledged the message after handling it:
+            // its identifier is stored now, not after some callback.
+            if let Err(e) = persist.take(&mut self.session, now, false) {
+                self.store_failed(now, e);
+            }
+        }
         self.absorb(now);
         Ok(())
     }
@@ -512,6 +645,19 @@ impl ClientCore {
         self.events.pop_front()
     }
 
+    /// The callback for a message event ([`ClientEvent::held_message`])
+    /// returned: with a session store, the message now counts as received,
+    /// and its acknowledgement may go out. Adapters call it after each
+    /// such callback (a kill in between brings the message again: at most
+    /// this one).
+    pub fn message_handled(&mut self, now: Instant, packet_id: PacketId) {
+        if let Some(persist) = self.persist.as_mut() {
+            if let Err(e) = persist.returned(packet_id) {
+                self.store_failed(now, e);
+            }
+        }
+    }
+
     /// Whether events wait for the callbacks.
     pub fn has_events(&self) -> bool {
         !self.events.is_empty()
@@ -528,6 +674,19 @@ impl ClientCore {
         !self.settled.is_empty()
     }
 
+    /// Ends this core for good (a client reinitialised with a fresh one):
+    /// the handles of its unfinished messages, settled and still waiting,
+    /// to deliver. Those not done fail with `PublishFailure::SessionLost`:
+    /// the session they belonged to is discarded.
+    pub fn into_abandoned(mut self) -> Vec<Settled> {
+        let mut all = std::mem::take(&mut self.settled);
+        all.extend(
+            self.completions
+                .abandon_all(mqtt_session::PublishFailure::SessionLost),
+        );
+        all
+    }
+
     /// Frees the buffers an idle client holds (for adapters keeping many
     /// mostly idle clients). Nothing observable changes.
     pub fn release_idle_buffers(&mut self) {
@@ -542,6 +701,9 @@ impl ClientCore {
         if self.settled.is_empty() {
             self.settled = Vec::new();
         }
+        if self.requests.is_empty() {
+            self.requests = Vec::new();
+        }
     }
 
     // ---- internals ----
@@ -549,6 +711,47 @@ impl ClientCore {
     fn push(&mut self, event: ClientEvent) {
         self.events_queued += 1;
         self.events.push_back(event);
+    }
+
+    /// A line about the connection's lifecycle, if someone listens.
+    fn lifecycle(&mut self, level: log::Level, message: String) {
+        if self.log_listener || log::log_enabled!(target: "mqtt_client", level) {
+            self.push(ClientEvent::Log {
+                level,
+                target: "mqtt_client",
+                message,
+            });
+        }
+    }
+
+    /// A subscribe or unsubscribe went out as `packet_id`: its mid.
+    fn request_sent(&mut self, packet_id: PacketId) -> Mid {
+        self.next_request_mid += 1;
+        let mid = Mid::new(self.next_request_mid, Some(packet_id));
+        self.requests.push((packet_id, mid));
+        mid
+    }
+
+    /// The mid of the request answered (or abandoned) as `packet_id`.
+    fn request_done(&mut self, packet_id: PacketId) -> Mid {
+        match self.requests.iter().position(|(p, _)| *p == packet_id) {
+            Some(i) => self.requests.swap_remove(i).1,
+            // Not ours (a session restored with requests in flight): the
+            // packet identifier is all there is to name it by.
+            None => Mid::new(0, Some(packet_id)),
+        }
+    }
+
+    /// The log lines of a traced packet.
+    fn trace(&mut self, sent: bool, packet: &mqtt_proto::Packet, client_id: &mut Option<String>) {
+        let id = client_id.get_or_insert_with(|| self.client_id());
+        for message in self.packet_log.lines(packet, sent, id) {
+            self.push(ClientEvent::Log {
+                level: log::Level::Debug,
+                target: PACKET_TARGET,
+                message,
+            });
+        }
     }
 
     /// Decides the latest attempt; `events_before` counts the events up
@@ -581,16 +784,28 @@ impl ClientCore {
             self.decide(Err(error.clone()), self.events_queued);
         }
         if self.session.has_connection() {
-            log::debug!("{}: {error}", self.endpoint);
+            self.lifecycle(log::Level::Info, format!("connection ended: {error}"));
             self.session.handle_transport_closed(now);
         }
+    }
+
+    /// The store could not keep what the engine reported: nothing more may
+    /// go to the broker on this connection. It ends, saying why; the
+    /// session stays in memory, and the next connection tries again.
+    fn store_failed(&mut self, now: Instant, error: crate::store::StoreError) {
+        let error = Error::from(error);
+        self.lifecycle(log::Level::Error, format!("{error}"));
+        if let Some(link) = self.link.as_mut() {
+            link.close_now = true;
+        }
+        self.fail(now, error, true);
     }
 
     /// Whether the latest attempt's outcome is still undecided.
     fn outcome_pending(&self) -> bool {
         self.outcome
             .as_ref()
-            .map_or(true, |o| o.attempt != self.attempts)
+            .is_none_or(|o| o.attempt != self.attempts)
     }
 
     /// An outbound message is done: its handle settles, and on_publish
@@ -606,8 +821,25 @@ impl ClientCore {
     /// handles settle, the connection policy follows what happened, and
     /// the rest waits for the callbacks.
     fn absorb(&mut self, now: Instant) {
+        if let Some(persist) = self.persist.as_mut() {
+            if let Err(e) = persist.take(&mut self.session, now, true) {
+                self.store_failed(now, e);
+            }
+        }
+        let mut client_id = None;
         while let Some(event) = self.session.poll_event() {
             match &event {
+                Event::PacketTrace { sent, packet } => {
+                    self.trace(*sent, packet, &mut client_id);
+                    continue;
+                }
+                Event::Subscribed { packet_id, .. }
+                | Event::Unsubscribed { packet_id, .. }
+                | Event::RequestAborted { packet_id } => {
+                    let mid = self.request_done(*packet_id);
+                    self.push(ClientEvent::Request { mid, event });
+                    continue;
+                }
                 Event::Published {
                     qos: QoS::AtMostOnce,
                     ..
@@ -640,6 +872,13 @@ impl ClientCore {
                     self.decide(Ok(info), self.events_queued + 1);
                 }
                 Event::Disconnected(why) => self.disconnected(now, why),
+                Event::Message(m) => {
+                    if let (Some(persist), Some(packet_id)) =
+                        (self.persist.as_mut(), m.publish.packet_id())
+                    {
+                        persist.received(packet_id);
+                    }
+                }
                 _ => {}
             }
             self.push(ClientEvent::Engine(event));
@@ -677,7 +916,7 @@ impl ClientCore {
                     )
                 }
                 Disconnection::SessionStateUnknown => Error::UnknownSession,
-                other => Error::ConnectionLost(format!("{other:?}")),
+                other => Error::ConnectionLost(format!("{}: {other:?}", self.endpoint)),
             };
             // Reported by the Disconnected event that follows.
             self.decide(Err(error), self.events_queued + 1);
@@ -692,5 +931,6 @@ impl ClientCore {
     }
 }
 
+mod persist;
 #[cfg(test)]
 mod tests;

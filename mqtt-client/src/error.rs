@@ -55,6 +55,14 @@ pub enum Error {
          use a session store, a clean start, or UnknownSessionPolicy::Adopt"
     )]
     UnknownSession,
+    /// The session store failed: it could not be opened or read at start
+    /// (damaged, another client's, not private ...), or could not keep a
+    /// message (a full disk), which `publish` then refuses.
+    #[error("{0}")]
+    Store(Arc<crate::store::StoreError>),
+    /// Options that contradict each other.
+    #[error("invalid options: {0}")]
+    InvalidArgument(&'static str),
     /// The operation did not complete in time.
     #[error("timed out")]
     Timeout,
@@ -69,7 +77,25 @@ pub enum Error {
     NotConnected,
 }
 
+impl From<crate::store::StoreError> for Error {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Store(Arc::new(e))
+    }
+}
+
 impl Error {
+    /// The same error naming `endpoint` (`host:port`) if it is a TLS or
+    /// WebSocket error of a connection that does not name one yet; other
+    /// errors are returned as they are (transport errors are made with
+    /// [`Error::io_at`], which names it).
+    pub fn at(self, endpoint: &str) -> Self {
+        match self {
+            Self::Tls(e) => Self::Tls(e.at(endpoint)),
+            Self::WebSocket(e) => Self::WebSocket(e.at(endpoint)),
+            other => other,
+        }
+    }
+
     /// An I/O error of the connection to `endpoint`, naming it.
     pub fn io_at(endpoint: &str, e: io::Error) -> Self {
         let typed = Self::from(e);
@@ -78,7 +104,7 @@ impl Error {
                 e.kind(),
                 format!("{endpoint}: {e}"),
             ))),
-            other => other,
+            other => other.at(endpoint),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! completion's own condition variable.
 
 use crate::callbacks::PublishOutcome;
+use crate::mid::Mid;
 use mqtt_proto::PacketId;
 use mqtt_session::{Event, MessageId};
 use std::collections::HashMap;
@@ -90,9 +91,12 @@ impl Completion {
     }
 }
 
-/// A message accepted by `publish`: its id, its packet identifier once
-/// sent, and a way to wait for its outcome (Paho's `MQTTMessageInfo`).
+/// A message accepted by `publish`: its mid, its packet identifier once
+/// sent, and a way to wait for its outcome (Paho's `MQTTMessageInfo`:
+/// `mid`, `wait_for_publish`, `is_published`; Paho's `rc` is the
+/// `Result` of `publish` itself).
 #[derive(Clone)]
+#[doc(alias = "MQTTMessageInfo")]
 pub struct MessageHandle {
     id: MessageId,
     completion: Arc<Completion>,
@@ -123,9 +127,16 @@ impl MessageHandle {
         }
     }
 
-    /// The id on_publish reports for this message.
+    /// The engine's id of this message (for `withdraw`, session state).
     pub fn id(&self) -> MessageId {
         self.id
+    }
+
+    /// Paho's `MQTTMessageInfo.mid`: the mid on_publish reports for this
+    /// message, QoS 0 included, carrying the packet identifier once the
+    /// message was sent with one (see [`Mid`]).
+    pub fn mid(&self) -> Mid {
+        Mid::from(self.id).with_packet_id(self.packet_id())
     }
 
     /// The packet identifier (QoS 1/2) once the message has been sent.
@@ -249,6 +260,19 @@ impl Completions {
             packet_id,
             outcome,
         })
+    }
+
+    /// Every completion still waiting, failed with `failure` (the session
+    /// they belonged to is gone).
+    pub fn abandon_all(&mut self, failure: mqtt_session::PublishFailure) -> Vec<Settled> {
+        self.waiting
+            .drain()
+            .map(|(_, completion)| Settled {
+                completion,
+                packet_id: None,
+                outcome: PublishOutcome::Failed(failure.clone()),
+            })
+            .collect()
     }
 
     /// Frees the map's memory when no handle waits (an idle client of many).

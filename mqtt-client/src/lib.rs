@@ -14,7 +14,12 @@
 //!   reaches them, with Paho's meaning; [`callback_setters!`] and
 //!   [`client_commands!`] give an adapter's client type the same setters
 //!   and commands as every other adapter's.
-//! - [`MessageHandle`] (Paho's `MQTTMessageInfo`) over [`Completion`]s.
+//! - [`MessageHandle`] (Paho's `MQTTMessageInfo`) over [`Completion`]s,
+//!   and [`Mid`], Paho's `mid`: one id per publish, subscribe or
+//!   unsubscribe, from the call to its callback.
+//! - [`packet_log`]: a log line per packet in Paho's or libmosquitto's
+//!   wording, which the core hands to the `log` crate and on_log while
+//!   someone listens; [`enable_logger`] for programs with no logger.
 //! - [`layers`]: TLS (rustls) and WebSocket (tungstenite) as Sans-IO
 //!   byte transformers.
 //!
@@ -50,10 +55,14 @@ mod event;
 mod handle;
 pub mod layers;
 mod link;
+mod logger;
+mod mid;
 mod options;
 mod outbox;
+pub mod packet_log;
 mod reconnect;
 mod setters;
+pub mod store;
 mod url;
 
 /// The `bytes` crate, whose `Bytes` payloads and packets are made of.
@@ -71,12 +80,27 @@ pub use callbacks::{Callbacks, ConnectInfo, Message, MessageCallback, PublishOut
 pub use error::Error;
 pub use event::ClientEvent;
 pub use handle::{Completion, Completions, MessageHandle, Network, Settled};
-pub use layers::{TlsOptions, WsOptions};
+pub use layers::{TlsOptions, TlsVersion, WsOptions};
 pub use link::Closing;
-pub use options::{ClientOptions, Will};
+pub use logger::enable_logger;
+pub use mid::Mid;
+pub use options::{ClientOptions, UserData, Will};
 pub use outbox::{Outbox, Written};
+pub use packet_log::LogStyle;
 pub use url::{BrokerUrl, Scheme};
 
+/// The `log` levels that `on_log` and [`enable_logger`] take.
+pub use log::{Level, LevelFilter};
+/// What the client's calls take and give, from the codec, so that a user
+/// needs no other crate: QoS, reason codes, properties (with builders),
+/// topics, subscription options, the protocol version.
+pub use mqtt_proto::{
+    AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
+    MqttString, PacketId, PayloadFormat, PropertyError, ProtocolVersion, PublishProperties, QoS,
+    ReasonCode, RetainHandling, SubscribeProperties, Subscription, SubscriptionId,
+    SubscriptionOptions, TopicFilter, TopicName, UnsubscribeProperties, UserProperty,
+    WillProperties,
+};
 pub use mqtt_session::{
     AckToken, CleanStart, Disconnection, MessageId, OutboundMessage, PublishFailure,
     QueueFullPolicy, SessionLostPolicy, SessionState,

@@ -2,6 +2,8 @@
 
 use crate::error::Error;
 use crate::layers::{LayerSetup, TlsOptions, WsOptions};
+use crate::packet_log::LogStyle;
+use crate::store::{SessionStore, StoreChoice};
 use crate::url::{BrokerUrl, Scheme};
 use bytes::Bytes;
 use core::time::Duration;
@@ -11,7 +13,13 @@ use mqtt_proto::{
 use mqtt_session::{
     CleanStart, QueueFullPolicy, SessionConfig, SessionLostPolicy, UnknownSessionPolicy,
 };
+use std::any::Any;
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Paho's `userdata`: any value, shared with the callbacks through the
+/// client (`user_data::<T>()`).
+pub type UserData = Arc<dyn Any + Send + Sync>;
 
 /// A will message: published by the broker if the connection ends without DISCONNECT.
 #[derive(Debug, Clone)]
@@ -54,7 +62,8 @@ impl Will {
     }
 }
 
-/// Everything that configures a [`crate::Client`].
+/// Everything that configures a client (`adapter_std::Client`,
+/// `adapter_mio::MqttClient`, a [`crate::ClientCore`]).
 ///
 /// ```
 /// use mqtt_client::{ClientOptions, Will};
@@ -101,6 +110,11 @@ pub struct ClientOptions {
     pub(crate) reconnect_max: Duration,
     pub(crate) tcp_nodelay: bool,
     pub(crate) bind_address: Option<SocketAddr>,
+    pub(crate) retry_first_connection: bool,
+    pub(crate) packet_log_style: LogStyle,
+    pub(crate) log_payloads: bool,
+    pub(crate) user_data: Option<UserData>,
+    pub(crate) store: StoreChoice,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -121,7 +135,8 @@ impl std::fmt::Debug for ClientOptions {
 impl ClientOptions {
     /// Options for a broker at `host:port` with Paho's defaults: MQTT 3.1.1,
     /// a generated client id, clean session, 60 s keep alive, TCP_NODELAY,
-    /// reconnect delay 1 s doubling to 120 s.
+    /// reconnect delay 1 s doubling to 120 s, a failed first connection
+    /// not retried by `loop_forever`, packet logs in Paho's wording.
     pub fn new(host: impl Into<String>, port: u16) -> Self {
         Self {
             host: host.into(),
@@ -153,6 +168,11 @@ impl ClientOptions {
             reconnect_max: Duration::from_secs(120),
             tcp_nodelay: true,
             bind_address: None,
+            retry_first_connection: false,
+            packet_log_style: LogStyle::Paho,
+            log_payloads: false,
+            user_data: None,
+            store: StoreChoice::None,
         }
     }
 
@@ -200,6 +220,7 @@ impl ClientOptions {
     }
 
     /// Clean session (3.x) / clean start on every connection (true) or never (false).
+    #[doc(alias = "clean_session")]
     pub fn clean_start(mut self, clean: bool) -> Self {
         self.clean_start = Some(if clean {
             CleanStart::Always
@@ -216,18 +237,21 @@ impl ClientOptions {
     }
 
     /// Keep alive; zero disables it. Whole seconds on the wire.
+    #[doc(alias = "keepalive")]
     pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
         self.keep_alive = keep_alive;
         self
     }
 
     /// The will message.
+    #[doc(alias = "will_set")]
     pub fn will(mut self, will: Will) -> Self {
         self.will = Some(will);
         self
     }
 
     /// User name and password.
+    #[doc(alias = "username_pw_set")]
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<Bytes>) -> Self {
         self.username = Some(username.into());
         self.password = Some(password.into());
@@ -235,6 +259,7 @@ impl ClientOptions {
     }
 
     /// User name only.
+    #[doc(alias = "username_pw_set")]
     pub fn username(mut self, username: impl Into<String>) -> Self {
         self.username = Some(username.into());
         self
@@ -242,6 +267,7 @@ impl ClientOptions {
 
     /// CONNECT properties (5.0): session expiry, receive maximum, maximum
     /// packet size, topic alias maximum, user properties, authentication ...
+    #[doc(alias = "properties")]
     pub fn connect_properties(mut self, properties: ConnectProperties) -> Self {
         self.connect_properties = properties;
         self
@@ -254,12 +280,14 @@ impl ClientOptions {
     /// is 20 per client (`max_inflight_messages`); beyond it, it
     /// acknowledges a message and drops it. Raise this only as far as the
     /// broker allows.
+    #[doc(alias = "max_inflight_messages_set")]
     pub fn max_inflight(mut self, n: u16) -> Self {
         self.max_inflight = Some(n.max(1));
         self
     }
 
     /// Limits of the queue of messages waiting for the in-flight window.
+    #[doc(alias = "max_queued_messages_set")]
     pub fn max_queued(mut self, messages: usize, bytes: usize) -> Self {
         self.max_queued_messages = messages;
         self.max_queued_bytes = bytes;
@@ -294,7 +322,8 @@ impl ClientOptions {
     }
 
     /// Acknowledge inbound QoS 1/2 messages only when the application calls
-    /// [`crate::Client::ack`] (Paho's `manual_ack_set(True)`).
+    /// the client's `ack` (Paho's `manual_ack_set(True)`).
+    #[doc(alias = "manual_ack_set")]
     pub fn manual_ack(mut self, manual: bool) -> Self {
         self.manual_ack = manual;
         self
@@ -328,6 +357,7 @@ impl ClientOptions {
     }
 
     /// Reconnect delay: starts at `min`, doubles up to `max`, with jitter.
+    #[doc(alias = "reconnect_delay_set")]
     pub fn reconnect_delay(mut self, min: Duration, max: Duration) -> Self {
         self.reconnect_min = min;
         self.reconnect_max = max.max(min);
@@ -353,6 +383,41 @@ impl ClientOptions {
         self
     }
 
+    /// Whether a loop retries a first connection (asked with
+    /// `connect_async`) that could not be opened (Paho's
+    /// `loop_forever(retry_first_connection=...)`); off by default, as in
+    /// Paho: the blocking client's `loop_forever` then returns the error,
+    /// and an event-loop client's `loop_misc` stops trying, after
+    /// on_connect_fail in both. `loop_start`'s thread always retries, as
+    /// Paho's does. A blocking `connect` returns its error either way, and
+    /// connections lost after the first are always retried.
+    pub fn retry_first_connection(mut self, retry: bool) -> Self {
+        self.retry_first_connection = retry;
+        self
+    }
+
+    /// The wording of the packet log lines (one per packet, at debug level
+    /// and to on_log): Paho's (the default) or libmosquitto's, as
+    /// `mosquitto_pub -d` prints them. See [`crate::packet_log`].
+    pub fn packet_log_style(mut self, style: LogStyle) -> Self {
+        self.packet_log_style = style;
+        self
+    }
+
+    /// Whether the packet log lines show PUBLISH payloads (off by default).
+    pub fn log_payloads(mut self, show: bool) -> Self {
+        self.log_payloads = show;
+        self
+    }
+
+    /// The user data the callbacks reach through the client (Paho's
+    /// `Client(userdata=...)`); see the client's `user_data_set`.
+    #[doc(alias = "userdata")]
+    pub fn user_data<T: Any + Send + Sync>(mut self, data: T) -> Self {
+        self.user_data = Some(Arc::new(data));
+        self
+    }
+
     /// The transport in use.
     pub fn scheme(&self) -> Scheme {
         self.scheme
@@ -360,6 +425,7 @@ impl ClientOptions {
 
     /// TLS settings (Paho's `tls_set`); turns TLS on: `mqtt` becomes
     /// `mqtts`, `ws` becomes `wss`.
+    #[doc(alias = "tls_set")]
     pub fn tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
         self.scheme = match self.scheme {
@@ -372,6 +438,7 @@ impl ClientOptions {
 
     /// WebSocket settings (Paho's `ws_set_options`); turns WebSocket on:
     /// `mqtt` becomes `ws`, `mqtts` becomes `wss`.
+    #[doc(alias = "ws_set_options")]
     pub fn websocket(mut self, websocket: WsOptions) -> Self {
         self.websocket = websocket;
         self.scheme = match self.scheme {
@@ -432,6 +499,61 @@ impl ClientOptions {
     /// Whether TCP_NODELAY is set on new sockets.
     pub fn nodelay(&self) -> bool {
         self.tcp_nodelay
+    }
+
+    /// The configured client id (empty: one is generated).
+    pub fn client_id_value(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The protocol version.
+    pub fn protocol_value(&self) -> ProtocolVersion {
+        self.protocol
+    }
+
+    /// Whether `loop_forever` retries a failed first connection.
+    pub fn retry_first_connection_value(&self) -> bool {
+        self.retry_first_connection
+    }
+
+    /// The wording of the packet log lines.
+    pub fn packet_log_style_value(&self) -> LogStyle {
+        self.packet_log_style
+    }
+
+    /// Whether the packet log lines show payloads.
+    pub fn log_payloads_value(&self) -> bool {
+        self.log_payloads
+    }
+
+    /// Keeps the session in a [`crate::store::FileStore`] in `dir` (created, private to
+    /// its owner, if missing), so that a program killed at any instant and
+    /// started again resumes it: no accepted message lost, no QoS 2
+    /// message delivered twice (see [`crate::store`] for the exact
+    /// guarantee). Meant with clean session off and a fixed client id;
+    /// Paho's `persistence`. Without a store the session lives in memory.
+    #[doc(alias = "persistence")]
+    pub fn session_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.store = StoreChoice::Dir(dir.into());
+        self
+    }
+
+    /// Keeps the session in a store of the application's own (a
+    /// [`crate::store::MemoryStore`], SQLite ...). Clones of these options
+    /// share it: one client at a time may use it.
+    pub fn session_store(mut self, store: impl SessionStore + 'static) -> Self {
+        self.store = StoreChoice::Custom(std::sync::Arc::new(std::sync::Mutex::new(store)));
+        self
+    }
+
+    /// The session store chosen, if any.
+    pub fn store_value(&self) -> &StoreChoice {
+        &self.store
+    }
+
+    /// The user data set with [`ClientOptions::user_data`].
+    pub fn user_data_value(&self) -> Option<UserData> {
+        self.user_data.clone()
     }
 
     /// The engine configuration these options describe (for adapters).

@@ -10,8 +10,11 @@
 macro_rules! callback_setters {
     ($client:ty) => {
         impl $client {
-            /// Called when a CONNACK accepts a connection (also after every
-            /// automatic reconnect, so subscriptions made here are renewed).
+            /// Called when a CONNACK arrives (also after every automatic
+            /// reconnect, so subscriptions made here are renewed). As in Paho
+            /// 2 it runs for a refusal too: check
+            /// [`ConnectInfo::is_failure`](crate::ConnectInfo::is_failure)
+            /// (Paho's `reason_code.is_failure`); on_disconnect follows it.
             pub fn on_connect(
                 &self,
                 f: impl Fn(&$client, &$crate::ConnectInfo) + Send + Sync + 'static,
@@ -19,7 +22,8 @@ macro_rules! callback_setters {
                 self.set_callbacks(|c| c.on_connect = Some(::std::sync::Arc::new(f)));
             }
 
-            /// Called when the transport cannot be opened by a loop.
+            /// Called when a loop cannot open the transport (no CONNACK at
+            /// all; a refusing CONNACK goes to on_connect), as Paho's.
             pub fn on_connect_fail(
                 &self,
                 f: impl Fn(&$client, &$crate::Error) + Send + Sync + 'static,
@@ -45,23 +49,22 @@ macro_rules! callback_setters {
             }
 
             /// Called when an outbound message is done (QoS 0 sent, QoS 1
-            /// PUBACK, QoS 2 PUBCOMP) or failed.
+            /// PUBACK, QoS 2 PUBCOMP) or failed, with its mid (the one its
+            /// handle's `mid()` gives, carrying the packet identifier).
             pub fn on_publish(
                 &self,
-                f: impl Fn(&$client, $crate::MessageId, &$crate::PublishOutcome)
-                    + Send
-                    + Sync
-                    + 'static,
+                f: impl Fn(&$client, $crate::Mid, &$crate::PublishOutcome) + Send + Sync + 'static,
             ) {
                 self.set_callbacks(|c| c.on_publish = Some(::std::sync::Arc::new(f)));
             }
 
-            /// Called with each SUBACK: granted QoS or failure per filter.
+            /// Called with each SUBACK: the mid `subscribe` returned (with
+            /// the packet identifier), granted QoS or failure per filter.
             pub fn on_subscribe(
                 &self,
                 f: impl Fn(
                         &$client,
-                        $crate::mqtt_proto::PacketId,
+                        $crate::Mid,
                         &[$crate::mqtt_proto::ReasonCode],
                         &$crate::mqtt_proto::AckProperties,
                     ) + Send
@@ -71,12 +74,12 @@ macro_rules! callback_setters {
                 self.set_callbacks(|c| c.on_subscribe = Some(::std::sync::Arc::new(f)));
             }
 
-            /// Called with each UNSUBACK.
+            /// Called with each UNSUBACK, with the mid `unsubscribe` returned.
             pub fn on_unsubscribe(
                 &self,
                 f: impl Fn(
                         &$client,
-                        $crate::mqtt_proto::PacketId,
+                        $crate::Mid,
                         &[$crate::mqtt_proto::ReasonCode],
                         &$crate::mqtt_proto::AckProperties,
                     ) + Send
@@ -89,16 +92,26 @@ macro_rules! callback_setters {
             /// Called with each AUTH from the broker (5.0 enhanced authentication).
             pub fn on_auth(
                 &self,
-                f: impl Fn(&$client, $crate::mqtt_proto::ReasonCode, &$crate::mqtt_proto::AuthProperties)
-                    + Send
+                f: impl Fn(
+                        &$client,
+                        $crate::mqtt_proto::ReasonCode,
+                        &$crate::mqtt_proto::AuthProperties,
+                    ) + Send
                     + Sync
                     + 'static,
             ) {
                 self.set_callbacks(|c| c.on_auth = Some(::std::sync::Arc::new(f)));
             }
 
-            /// Called with the client's log lines (they also go to the `log` crate).
-            pub fn on_log(&self, f: impl Fn(&$client, $crate::__log::Level, &str) + Send + Sync + 'static) {
+            /// Called with the client's log lines (they also go to the `log`
+            /// crate): one per packet sent or received at debug level, in
+            /// Paho's wording unless `ClientOptions::packet_log_style` says
+            /// otherwise, and the connection's lifecycle at info. Setting it
+            /// turns the packet trace on.
+            pub fn on_log(
+                &self,
+                f: impl Fn(&$client, $crate::__log::Level, &str) + Send + Sync + 'static,
+            ) {
                 self.set_callbacks(|c| c.on_log = Some(::std::sync::Arc::new(f)));
             }
 
@@ -160,6 +173,31 @@ macro_rules! client_commands {
                 )?)
             }
 
+            /// Publishes with 5.0 properties (Paho's `publish(...,
+            /// properties=)`): user properties, response topic, correlation
+            /// data, message expiry, content type ...
+            ///
+            /// ```ignore
+            /// let props = PublishProperties::new()
+            ///     .user_property("k", "v")
+            ///     .message_expiry_interval(60)
+            ///     .response_topic("replies/1");
+            /// client.publish_with("a/b", "hi", QoS::AtLeastOnce, false, props)?;
+            /// ```
+            #[doc(alias = "publish")]
+            pub fn publish_with(
+                &self,
+                topic: &str,
+                payload: impl Into<$crate::bytes::Bytes>,
+                qos: $crate::mqtt_proto::QoS,
+                retain: bool,
+                properties: $crate::mqtt_proto::PublishProperties,
+            ) -> Result<$crate::MessageHandle, $crate::Error> {
+                let mut message = $crate::OutboundMessage::publish(topic, payload, qos, retain)?;
+                message.properties = properties.into();
+                self.publish_message(message)
+            }
+
             /// Publishes a message with 5.0 properties (user properties,
             /// response topic, correlation data, message expiry ...).
             pub fn publish_message(
@@ -172,20 +210,38 @@ macro_rules! client_commands {
                 Ok($crate::MessageHandle::new(id, handle, self.network()))
             }
 
-            /// Subscribes to one filter; the result arrives in on_subscribe.
+            /// Subscribes to one filter; the result arrives in on_subscribe
+            /// with the mid returned here (Paho's `(result, mid)`).
             pub fn subscribe(
                 &self,
                 filter: &str,
                 qos: $crate::mqtt_proto::QoS,
-            ) -> Result<$crate::mqtt_proto::PacketId, $crate::Error> {
+            ) -> Result<$crate::Mid, $crate::Error> {
                 self.subscribe_many(&[(filter, qos)])
             }
 
-            /// Subscribes to several filters in one SUBSCRIBE.
+            /// Subscribes to one filter with 5.0 options (no local, retain
+            /// as published, retain handling) and properties (Paho's
+            /// `subscribe(topic, options=, properties=)`).
+            #[doc(alias = "subscribe")]
+            pub fn subscribe_options(
+                &self,
+                filter: &str,
+                options: $crate::mqtt_proto::SubscriptionOptions,
+                properties: $crate::mqtt_proto::SubscribeProperties,
+            ) -> Result<$crate::Mid, $crate::Error> {
+                let filter = self.inspect(|core| core.topic_filter(filter))?;
+                let subscription = $crate::mqtt_proto::Subscription { filter, options };
+                self.subscribe_with(vec![subscription], properties)
+            }
+
+            /// Subscribes to several filters in one SUBSCRIBE (Paho's
+            /// `subscribe([(topic, qos), ...])`).
+            #[doc(alias = "subscribe")]
             pub fn subscribe_many(
                 &self,
                 filters: &[(&str, $crate::mqtt_proto::QoS)],
-            ) -> Result<$crate::mqtt_proto::PacketId, $crate::Error> {
+            ) -> Result<$crate::Mid, $crate::Error> {
                 let subscriptions = filters
                     .iter()
                     .map(|(f, q)| {
@@ -203,23 +259,19 @@ macro_rules! client_commands {
                 &self,
                 subscriptions: Vec<$crate::mqtt_proto::Subscription>,
                 properties: $crate::mqtt_proto::SubscribeProperties,
-            ) -> Result<$crate::mqtt_proto::PacketId, $crate::Error> {
+            ) -> Result<$crate::Mid, $crate::Error> {
                 self.command(|core, now| core.subscribe(now, subscriptions, properties))
             }
 
             /// Unsubscribes from one filter; the result arrives in on_unsubscribe.
-            pub fn unsubscribe(
-                &self,
-                filter: &str,
-            ) -> Result<$crate::mqtt_proto::PacketId, $crate::Error> {
+            pub fn unsubscribe(&self, filter: &str) -> Result<$crate::Mid, $crate::Error> {
                 self.unsubscribe_many(&[filter])
             }
 
-            /// Unsubscribes from several filters in one UNSUBSCRIBE.
-            pub fn unsubscribe_many(
-                &self,
-                filters: &[&str],
-            ) -> Result<$crate::mqtt_proto::PacketId, $crate::Error> {
+            /// Unsubscribes from several filters in one UNSUBSCRIBE (Paho's
+            /// `unsubscribe([topic, ...])`).
+            #[doc(alias = "unsubscribe")]
+            pub fn unsubscribe_many(&self, filters: &[&str]) -> Result<$crate::Mid, $crate::Error> {
                 let filters = filters
                     .iter()
                     .map(|f| self.inspect(|core| core.topic_filter(f)))
@@ -232,7 +284,7 @@ macro_rules! client_commands {
                 &self,
                 filters: Vec<$crate::mqtt_proto::TopicFilter>,
                 properties: $crate::mqtt_proto::UnsubscribeProperties,
-            ) -> Result<$crate::mqtt_proto::PacketId, $crate::Error> {
+            ) -> Result<$crate::Mid, $crate::Error> {
                 self.command(|core, now| core.unsubscribe(now, filters, properties))
             }
 
@@ -258,7 +310,9 @@ macro_rules! client_commands {
             }
 
             /// DISCONNECT with a reason code and 5.0 properties (for
-            /// example a new session expiry interval).
+            /// example a new session expiry interval); Paho's
+            /// `disconnect(reasoncode=, properties=)`.
+            #[doc(alias = "disconnect")]
             pub fn disconnect_with(
                 &self,
                 reason: $crate::mqtt_proto::ReasonCode,
@@ -283,6 +337,71 @@ macro_rules! client_commands {
             /// later (`with_session`).
             pub fn session_snapshot(&self) -> $crate::SessionState {
                 self.inspect(|core| core.session_snapshot())
+            }
+
+            /// Sets the user data (Paho's `user_data_set`): any value, which
+            /// every callback reaches through the client it gets, with
+            /// [`user_data`](Self::user_data). Replaces what was set.
+            ///
+            /// Paho passes `userdata` as a callback argument; here the
+            /// callbacks keep one signature, typed by the client, and the
+            /// data is typed where it is read. To change it from callbacks,
+            /// store something shared (`Mutex<T>`, atomics).
+            ///
+            /// ```ignore
+            /// client.user_data_set(std::sync::Mutex::new(Vec::<String>::new()));
+            /// client.on_message(|c, m| {
+            ///     let seen = c.user_data::<std::sync::Mutex<Vec<String>>>().unwrap();
+            ///     seen.lock().unwrap().push(m.topic().to_string());
+            /// });
+            /// ```
+            pub fn user_data_set<T: ::std::any::Any + Send + Sync>(&self, data: T) {
+                let data: $crate::UserData = ::std::sync::Arc::new(data);
+                let _ = self.command(|core, _| {
+                    core.set_user_data(Some(data));
+                    Ok(())
+                });
+            }
+
+            /// The user data, if it was set and is a `T` (Paho's
+            /// `user_data_get`); shared, not copied.
+            #[doc(alias = "user_data_get")]
+            #[doc(alias = "userdata")]
+            pub fn user_data<T: ::std::any::Any + Send + Sync>(
+                &self,
+            ) -> Option<::std::sync::Arc<T>> {
+                self.inspect(|core| core.user_data())
+                    .and_then(|data| data.downcast::<T>().ok())
+            }
+
+            /// Removes the user data (Paho's `user_data_set(None)`); returns
+            /// what was set.
+            pub fn user_data_clear(&self) -> Option<$crate::UserData> {
+                let mut old = None;
+                let _ = self.command(|core, _| {
+                    old = core.user_data();
+                    core.set_user_data(None);
+                    Ok(())
+                });
+                old
+            }
+
+            /// Logs to standard error, for a program with no logger yet
+            /// (Paho's `enable_logger()`): installs [`mqtt_client::enable_logger`]'s
+            /// logger at `level` (debug shows a line per packet) and traces
+            /// this client's packets from now on. Returns whether the logger
+            /// was installed (`false`: the program already had one, which
+            /// this client now feeds if it enables debug for
+            /// `mqtt_client::packet`).
+            ///
+            /// [`mqtt_client::enable_logger`]: crate::enable_logger
+            pub fn enable_logger(&self, level: $crate::LevelFilter) -> bool {
+                let installed = $crate::enable_logger(level);
+                let _ = self.command(|core, _| {
+                    core.refresh_packet_trace();
+                    Ok(())
+                });
+                installed
             }
         }
     };

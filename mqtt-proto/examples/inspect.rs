@@ -24,7 +24,7 @@ fn parse_hex(line: &str) -> Result<Vec<u8>, String> {
         .map(|word| word.trim_start_matches("0x").trim_start_matches("0X"))
         .collect::<String>()
         .replace([':', ','], "");
-    if cleaned.len() % 2 != 0 {
+    if !cleaned.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", cleaned.len()));
     }
     (0..cleaned.len())

@@ -58,8 +58,8 @@ pub use packet::{
 };
 pub use properties::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
-    PayloadFormat, PropertyBox, PropertyId, PropertySet, PublishProperties, SubscribeProperties,
-    SubscriptionId, UnsubscribeProperties, UserProperty, WillProperties,
+    PayloadFormat, PropertyBox, PropertyError, PropertyId, PropertySet, PublishProperties,
+    SubscribeProperties, SubscriptionId, UnsubscribeProperties, UserProperty, WillProperties,
 };
 pub use qos::{Delivery, PacketId, QoS};
 pub use reason::ReasonCode;

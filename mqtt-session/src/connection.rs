@@ -111,6 +111,9 @@ pub(crate) struct Connection {
     pub held_resends: VecDeque<PacketId>,
     /// The release sweep of an adopted session, while its PUBCOMPs come back.
     pub sweep: Option<crate::sweep::Sweep>,
+    /// Whether a CONNECT before this one asked to resume a session that
+    /// never connected (see `SessionState::resume_unconfirmed`).
+    pub resumed_before: bool,
 }
 
 impl Connection {

@@ -139,6 +139,12 @@ pub enum StoreOp {
     /// The server lost the session: nothing inbound is pending, and sent
     /// messages are requeued or finished by their own operations.
     InboundCleared,
+    /// A CONNECT asking to resume a session that never connected is about
+    /// to go out (`true`), or its CONNACK reported a session this client
+    /// does not know and the client closed (`false`). Recorded before the
+    /// CONNECT leaves, so that a kill before its CONNACK is stored leaves
+    /// the session known to be this client's.
+    Resuming(bool),
     /// A CONNACK accepted a connection of this session.
     Connected {
         /// The client identifier the server assigned, if it did.
@@ -182,6 +188,8 @@ pub struct DurableState {
     pub assigned_client_id: Option<MqttString>,
     /// Whether a connection of this session was ever accepted.
     pub has_connected: bool,
+    /// A resuming CONNECT went out and no CONNACK for it was recorded.
+    pub resuming: bool,
     /// Outbound QoS 1/2 messages by id, in the order they were accepted.
     pub outbound: BTreeMap<u64, StoredMessage>,
     /// Inbound QoS 2 identifiers acknowledged with PUBREC and not released.
@@ -286,8 +294,10 @@ impl DurableState {
                 self.inbound_qos2.clear();
                 self.orphan_pubrels.clear();
             }
+            StoreOp::Resuming(on) => self.resuming = *on,
             StoreOp::Connected { assigned_client_id } => {
                 self.has_connected = true;
+                self.resuming = false;
                 if assigned_client_id.is_some() {
                     self.assigned_client_id = assigned_client_id.clone();
                 }
@@ -341,6 +351,7 @@ impl DurableState {
             client_id: client_id.to_string(),
             assigned_client_id: state.assigned_client_id.clone(),
             has_connected: state.has_connected,
+            resuming: state.resume_unconfirmed,
             outbound,
             inbound_qos2: state
                 .awaiting_pubrel
@@ -360,6 +371,7 @@ impl DurableState {
         let mut state = SessionState {
             assigned_client_id: self.assigned_client_id.clone(),
             has_connected: self.has_connected,
+            resume_unconfirmed: self.resuming && !self.has_connected,
             next_message_id: self.last_message_id,
             ..SessionState::default()
         };
@@ -425,7 +437,7 @@ impl DurableState {
         buf.put_u16(FORMAT_VERSION);
         put_str(buf, &self.client_id);
         put_opt_str(buf, self.assigned_client_id.as_deref());
-        buf.put_u8(self.has_connected as u8);
+        buf.put_u8(self.has_connected as u8 | (self.resuming as u8) << 1);
         buf.put_u64(self.last_message_id);
         buf.put_u64(self.last_order);
         buf.put_u32(self.outbound.len() as u32);
@@ -461,10 +473,17 @@ impl DurableState {
         if found > FORMAT_VERSION || found == 0 {
             return Err(StateDecodeError::UnknownVersion { found });
         }
+        let client_id = get_str(b)?;
+        let assigned_client_id = get_opt_str(b)?;
+        let flags = get_u8(b)?;
+        if flags & !0b11 != 0 {
+            return Err(StateDecodeError::Corrupt("flags"));
+        }
         let mut state = DurableState {
-            client_id: get_str(b)?,
-            assigned_client_id: get_opt_str(b)?,
-            has_connected: get_bool(b)?,
+            client_id,
+            assigned_client_id,
+            has_connected: flags & 1 != 0,
+            resuming: flags & 2 != 0,
             last_message_id: get_u64(b)?,
             last_order: get_u64(b)?,
             ..Self::default()
@@ -532,6 +551,10 @@ impl StoreOp {
             StoreOp::InboundReceived { packet_id } => packet_op(buf, 8, *packet_id),
             StoreOp::InboundReleased { packet_id } => packet_op(buf, 9, *packet_id),
             StoreOp::InboundCleared => buf.put_u8(10),
+            StoreOp::Resuming(on) => {
+                buf.put_u8(12);
+                buf.put_u8(*on as u8);
+            }
             StoreOp::Connected { assigned_client_id } => {
                 buf.put_u8(11);
                 put_opt_str(buf, assigned_client_id.as_deref());
@@ -578,6 +601,7 @@ impl StoreOp {
                 packet_id: packet_id(b)?,
             },
             10 => StoreOp::InboundCleared,
+            12 => StoreOp::Resuming(get_bool(b)?),
             11 => StoreOp::Connected {
                 assigned_client_id: get_opt_str(b)?,
             },

@@ -269,6 +269,15 @@ impl Session {
             }
         }
         let version = connect.protocol;
+        // Whether an earlier CONNECT of this client asked to resume a session
+        // that never connected: a session the broker reports now may be
+        // one it created then, whose CONNACK was lost with the connection
+        // (or with the program, if a store kept this).
+        let resumed_before = self.state.resume_unconfirmed;
+        if !connect.clean_start && !self.state.has_connected && !resumed_before {
+            self.state.resume_unconfirmed = true;
+            self.journal(StoreOp::Resuming(true));
+        }
         // [MQTT-3.1.3-7, 3.1.1]: a zero-byte client id comes with clean
         // session 1 (5.0 leaves it to the server).
         if !version.is_v5() && connect.client_id.is_empty() && !connect.clean_start {
@@ -320,6 +329,7 @@ impl Session {
             reauthenticating: false,
             held_resends: VecDeque::new(),
             sweep: None,
+            resumed_before,
         });
         Ok(())
     }
@@ -632,7 +642,11 @@ impl Session {
         // Session Present for a session this client never had: an earlier
         // run's, whose state is lost.
         let unknown = ack.session_present && !self.state.has_connected;
-        if unknown && self.config.unknown_session == UnknownSessionPolicy::Close {
+        let resumed_before = self.conn.as_ref().is_some_and(|c| c.resumed_before);
+        if unknown && !resumed_before && self.config.unknown_session == UnknownSessionPolicy::Close
+        {
+            self.state.resume_unconfirmed = false;
+            self.journal(StoreOp::Resuming(false));
             // [MQTT-3.2.2-4, 5.0]. A normal DISCONNECT: nothing is wrong
             // with the server, and the will is not for this.
             let _ = self.send(now, &Disconnect::new(ReasonCode::Success));
@@ -644,6 +658,7 @@ impl Session {
         }
         if !unknown {
             self.state.has_connected = true;
+            self.state.resume_unconfirmed = false;
             self.journal(StoreOp::Connected {
                 assigned_client_id: props.assigned_client_identifier.clone(),
             });

@@ -141,6 +141,14 @@ pub struct SessionState {
     pub assigned_client_id: Option<MqttString>,
     /// Whether a connection of this session was ever accepted (for [`crate::CleanStart::FirstOnly`]).
     pub has_connected: bool,
+    /// A CONNECT asking to resume this session went out before any
+    /// connection was accepted, and no CONNACK for it came (the connection
+    /// dropped, or the program was killed and this was restored from a
+    /// store): a session the broker reports on a later connection may be
+    /// one that CONNECT created, this client's own. It is taken over
+    /// (safely, as an unknown one would be under
+    /// [`crate::UnknownSessionPolicy::Adopt`]) rather than refused.
+    pub resume_unconfirmed: bool,
     /// Sent QoS 1/2 messages in the order they were first sent, except that
     /// a QoS 2 message moves to the end when its PUBREC arrives, so that
     /// PUBRELs are resent in the order of their PUBRECs.

@@ -85,6 +85,7 @@ impl Session {
         if sweep.next > u16::MAX as u32 {
             conn.sweep = None;
             self.state.has_connected = true;
+            self.state.resume_unconfirmed = false;
             self.journal(StoreOp::Connected {
                 assigned_client_id: self.state.assigned_client_id.clone(),
             });

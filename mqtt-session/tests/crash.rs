@@ -25,8 +25,7 @@ use mqtt_proto::{
 };
 use mqtt_session::durable::StoredStage;
 use mqtt_session::{
-    CleanStart, DurableState, Event, OutboundMessage, Session, SessionConfig, StoreOp,
-    UnknownSessionPolicy, WallClock,
+    CleanStart, DurableState, Event, OutboundMessage, Session, SessionConfig, StoreOp, WallClock,
 };
 use proptest::prelude::*;
 use std::collections::hash_map::Entry;
@@ -345,9 +344,9 @@ impl World {
         config.clean_start = CleanStart::Never;
         config.durable = true;
         config.connect.keep_alive = 0;
-        // Killed between the first CONNACK and storing it, the client
-        // meets its own session as an unknown one: take it over.
-        config.unknown_session = UnknownSessionPolicy::Adopt;
+        // The default policy: in 5.0 an unknown session closes the
+        // connection. A kill between the first CONNECT and storing its
+        // CONNACK must not make the client's own session unknown.
         let start = Instant::now();
         let store = DurableState::new("crash");
         Self {

@@ -39,11 +39,15 @@ fn connected(version: ProtocolVersion) -> (Session, Instant) {
     s.connect(now).unwrap();
     s.poll_transmit().unwrap();
     s.handle_input(now, &connack(version, false));
+    // Recorded before the CONNECT leaves, then confirmed by the CONNACK.
     assert_eq!(
         ops(&mut s),
-        [StoreOp::Connected {
-            assigned_client_id: None
-        }]
+        [
+            StoreOp::Resuming(true),
+            StoreOp::Connected {
+                assigned_client_id: None
+            }
+        ]
     );
     while s.poll_event().is_some() {}
     (s, now)
@@ -221,7 +225,11 @@ fn mqtt_3_2_2_4_an_unknown_session_closes_the_connection_in_5_0() {
     );
     assert!(!s.has_connection());
     assert!(!s.state().has_connected);
-    assert_eq!(ops(&mut s), [], "nothing about this session is stored");
+    // The store forgets the attempt: the session is not this client's.
+    assert_eq!(
+        ops(&mut s),
+        [StoreOp::Resuming(true), StoreOp::Resuming(false)]
+    );
 }
 
 #[test]
@@ -330,4 +338,30 @@ fn an_adopted_session_leaves_the_identifiers_it_holds_to_their_own_resends() {
     let sweep = 65_534 * 4;
     assert_eq!(bytes[sweep], 0x3c);
     assert_eq!(&bytes[sweep + 5..sweep + 7], [0x00, 0x02]);
+}
+
+/// Killed after its first resuming CONNECT left and before the CONNACK
+/// was stored: the session the broker reports is the client's own, so
+/// even under Close it is taken over (safely), not refused.
+#[test]
+fn a_session_created_by_a_killed_run_is_taken_over_not_refused() {
+    let now = Instant::now();
+    let clock = WallClock::system(now);
+    let mut first = Session::new(config(ProtocolVersion::V5));
+    first.connect(now).unwrap();
+    let mut store = DurableState::new("dur");
+    for op in ops(&mut first) {
+        store.apply(&op, clock);
+    }
+    drop(first); // killed; the broker made the session
+
+    let mut s = Session::from_stored(config(ProtocolVersion::V5), &store, clock).unwrap();
+    assert!(s.state().resume_unconfirmed);
+    s.connect(now).unwrap();
+    s.poll_transmit();
+    s.handle_input(now, &connack(ProtocolVersion::V5, true));
+    assert!(s.is_connected());
+    let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(events.contains(&Event::SessionAdopted), "{events:?}");
+    assert_eq!(s.poll_transmit().unwrap().len(), 65_535 * 4);
 }

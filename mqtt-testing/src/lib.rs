@@ -24,6 +24,7 @@ pub struct BrokerConfig {
     persistence: bool,
     extra: Vec<String>,
     listeners: Vec<Listener>,
+    tls12_max: bool,
 }
 
 impl BrokerConfig {
@@ -42,6 +43,14 @@ impl BrokerConfig {
     /// Adds a raw configuration line.
     pub fn line(mut self, line: &str) -> Self {
         self.extra.push(line.into());
+        self
+    }
+
+    /// Makes every TLS listener of this broker refuse TLS 1.3 (through
+    /// OpenSSL's configuration: Mosquitto's `tls_version` only sets a
+    /// minimum), to test clients that require 1.3.
+    pub fn tls_max_version_1_2(mut self) -> Self {
+        self.tls12_max = true;
         self
     }
 
@@ -68,6 +77,8 @@ pub struct Broker {
     config_path: PathBuf,
     listeners: Vec<(Listener, u16)>,
     certs: Option<TestCerts>,
+    /// An OpenSSL configuration the broker runs with (`OPENSSL_CONF`).
+    openssl_conf: Option<PathBuf>,
     /// Whether dropping removes `dir`: not for a failed start that is
     /// retried in the same directory.
     remove_dir: bool,
@@ -106,6 +117,17 @@ impl Broker {
             .iter()
             .any(|l| l.is_tls())
             .then(|| TestCerts::generate(&dir));
+        let openssl_conf = config.tls12_max.then(|| {
+            let path = dir.join("openssl.cnf");
+            std::fs::write(
+                &path,
+                "openssl_conf = default_conf\n[default_conf]\nssl_conf = ssl_sect\n\
+                 [ssl_sect]\nsystem_default = system_default_sect\n\
+                 [system_default_sect]\nMaxProtocol = TLSv1.2\n",
+            )
+            .expect("write the OpenSSL configuration");
+            path
+        });
         for _ in 0..5 {
             let port = free_port();
             let listeners: Vec<(Listener, u16)> =
@@ -119,6 +141,7 @@ impl Broker {
                 config_path,
                 listeners,
                 certs: certs.clone(),
+                openssl_conf: openssl_conf.clone(),
                 remove_dir: true,
             };
             broker.spawn();
@@ -143,7 +166,11 @@ impl Broker {
         } else {
             "mosquitto"
         };
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        if let Some(conf) = &self.openssl_conf {
+            command.env("OPENSSL_CONF", conf);
+        }
+        let child = command
             .arg("-c")
             .arg(&self.config_path)
             .stdin(Stdio::null())

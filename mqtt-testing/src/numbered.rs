@@ -23,7 +23,7 @@ impl NumberedMessages {
 
     /// The QoS message `n` is published at.
     pub fn qos(n: u32) -> QoS {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             QoS::AtLeastOnce
         } else {
             QoS::ExactlyOnce

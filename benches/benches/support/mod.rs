@@ -123,6 +123,8 @@ pub struct RunResult {
     /// The broker's context switches over the same span: mostly its
     /// sleeps in `epoll_wait` when no client had sent anything.
     pub broker_switches: u64,
+    /// Syncs the file stores made in the run (store variants only).
+    pub syncs: Option<u64>,
 }
 
 impl RunResult {
@@ -201,6 +203,7 @@ impl Meter {
             .unwrap_or_default();
         let wall = last.saturating_duration_since(self.t0);
         RunResult {
+            syncs: None,
             received,
             wall,
             cpu: cpu.saturating_sub(Duration::from_secs_f64(self.idle * wall.as_secs_f64())),
@@ -315,6 +318,38 @@ fn wait_arrivals(arrivals: &Arrivals, done: &mpsc::Receiver<Instant>) -> (usize,
 /// queues what does not fit the window; waiting on the oldest handle once
 /// [`WINDOW`] are outstanding keeps at most that many unfinished
 /// (unacknowledged or queued) at any time.
+/// A store variant's run: a private directory for the file stores of its
+/// two clients, and client ids of its own (clean session off leaves a
+/// session at the broker after each run), removed when dropped.
+pub struct StoreRun {
+    dir: std::path::PathBuf,
+    tag: String,
+}
+
+impl StoreRun {
+    pub fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("e2e-store-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self {
+            dir,
+            tag: tag.replace('+', "-"),
+        }
+    }
+
+    /// The options `make` gives for `id`, with a file store and clean session off.
+    pub fn options(&self, make: &dyn Fn(&str) -> ClientOptions, id: &str) -> ClientOptions {
+        make(&format!("{id}-{}", self.tag))
+            .session_dir(self.dir.join(id))
+            .clean_start(false)
+    }
+}
+
+impl Drop for StoreRun {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 pub fn ours_blocking(make: &dyn Fn(&str) -> ClientOptions, w: Workload) -> RunResult {
     let topic = unique_topic("ours");
     let (arrivals, done) = Arrivals::new(w.messages);
@@ -681,6 +716,7 @@ pub fn mosquitto_c(port: u16, w: Workload) -> RunResult {
         .collect();
     assert_eq!(f.len(), 6, "libmosquitto peer said {line:?}");
     RunResult {
+        syncs: None,
         received: f[0] as usize,
         wall: Duration::from_nanos(f[1]),
         cpu: Duration::from_nanos(f[2]),

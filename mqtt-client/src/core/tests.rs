@@ -158,6 +158,7 @@ fn completions_reach_the_callbacks_only_when_asked_for() {
 fn an_open_failure_reaches_on_connect_fail_and_the_first_may_end_the_wish() {
     let now = Instant::now();
     let mut core = core(ProtocolVersion::V3_1_1);
+    core.retry_first_connection(true);
     core.request_connection(now);
     assert!(core.wants_open(now));
     let refused = || Error::io_at("127.0.0.1:1", io::ErrorKind::ConnectionRefused.into());
@@ -171,6 +172,20 @@ fn an_open_failure_reaches_on_connect_fail_and_the_first_may_end_the_wish() {
     core.retry_first_connection(false);
     core.open_failed(now, refused(), true);
     assert!(!core.is_wanted(), "the first connection is not retried");
+}
+
+#[test]
+fn the_first_connection_is_not_retried_by_default_but_a_blocking_connect_keeps_the_wish() {
+    let now = Instant::now();
+    let refused = || Error::io_at("127.0.0.1:1", io::ErrorKind::ConnectionRefused.into());
+    let mut core = core(ProtocolVersion::V3_1_1);
+    core.request_connection(now);
+    core.open_failed(now, refused(), true);
+    assert!(!core.is_wanted(), "Paho: retry_first_connection is false");
+    // A blocking connect returns its error; a loop started later retries.
+    core.begin_connect();
+    core.open_failed(now, refused(), false);
+    assert!(core.is_wanted());
 }
 
 #[test]
@@ -235,4 +250,100 @@ fn no_client_id_with_clean_session_off_is_refused_as_in_paho() {
         ))
     ));
     assert!(ClientCore::new(&options.client_id("kept"), None).is_ok());
+}
+
+fn log_lines(events: &[ClientEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Log {
+                target, message, ..
+            } if *target == PACKET_TARGET => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Packets are traced only while someone listens: the engine copies
+/// nothing otherwise.
+#[test]
+fn packet_lines_are_made_only_while_on_log_is_set() {
+    let now = Instant::now();
+    let mut core = core(ProtocolVersion::V3_1_1);
+    core.begin_connect();
+    core.transport_opened(now).unwrap();
+    drain(&mut core, now);
+    core.handle_read(now, &[0x20, 0x02, 0x00, 0x00]);
+    assert!(log_lines(&events(&mut core)).is_empty());
+    assert!(!core.session().config().trace_packets);
+
+    let callbacks: Callbacks<()> = Callbacks {
+        on_log: Some(std::sync::Arc::new(|_, _, _| {})),
+        ..Default::default()
+    };
+    core.callbacks_set(&callbacks);
+    let mid = core
+        .subscribe(
+            now,
+            vec![Subscription::new(
+                TopicFilter::new("a/#").unwrap(),
+                QoS::AtLeastOnce,
+            )],
+            Default::default(),
+        )
+        .unwrap();
+    let pid = mid.packet_id().unwrap().get();
+    drain(&mut core, now);
+    let [hi, lo] = pid.to_be_bytes();
+    core.handle_read(now, &[0x90, 0x03, hi, lo, 0x01]);
+    let evs = events(&mut core);
+    assert_eq!(
+        log_lines(&evs),
+        [
+            format!("Sending SUBSCRIBE (d0, m{pid}) [(b'a/#', 1)]"),
+            "Received SUBACK".to_string()
+        ]
+    );
+    // The SUBACK reaches on_subscribe with the mid subscribe returned.
+    assert!(evs.iter().any(|e| matches!(
+        e,
+        ClientEvent::Request { mid: m, event: Event::Subscribed { .. } } if *m == mid
+    )));
+
+    core.callbacks_set(&Callbacks::<()>::default());
+    assert!(!core.session().config().trace_packets);
+}
+
+#[test]
+fn subscribe_and_unsubscribe_mids_count_up_and_carry_the_packet_id() {
+    let (mut core, now) = connected(ProtocolVersion::V5, &[0x20, 0x03, 0x00, 0x00, 0x00]);
+    let filter = || TopicFilter::new("x").unwrap();
+    let a = core
+        .subscribe(
+            now,
+            vec![Subscription::new(filter(), QoS::AtMostOnce)],
+            Default::default(),
+        )
+        .unwrap();
+    let b = core
+        .unsubscribe(now, vec![filter()], Default::default())
+        .unwrap();
+    assert_eq!((a.get(), b.get()), (1, 2));
+    assert_ne!(a.packet_id(), b.packet_id());
+    // The connection ends before the answers: each request is reported
+    // aborted under its own mid.
+    core.handle_transport_error(now, io::ErrorKind::ConnectionReset.into());
+    let aborted: Vec<Mid> = events(&mut core)
+        .into_iter()
+        .filter_map(|e| match e {
+            ClientEvent::Request {
+                mid,
+                event: Event::RequestAborted { .. },
+            } => Some(mid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(aborted.len(), 2);
+    assert!(aborted.contains(&a) && aborted.contains(&b));
+    assert!(core.requests.is_empty());
 }

@@ -36,5 +36,5 @@ mod ws;
 
 pub use setup::{LayerError, LayerSetup};
 pub use stack::{Stack, StreamLayer};
-pub use tls::{TlsError, TlsErrorKind, TlsLayer, TlsOptions};
+pub use tls::{TlsError, TlsErrorKind, TlsLayer, TlsOptions, TlsVersion};
 pub use ws::{WsError, WsErrorKind, WsLayer, WsOptions};

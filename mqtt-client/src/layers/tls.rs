@@ -17,7 +17,14 @@ use std::sync::Arc;
 /// `tls_insecure_set`).
 ///
 /// By default the server's certificate is verified against the system's
-/// root certificates and the host name the client connects to.
+/// root certificates and the host name the client connects to, over TLS
+/// 1.2 or 1.3 with rustls's default cipher suites.
+///
+/// Paho's `tls_set(ca_certs, certfile, keyfile, tls_version, ciphers)`
+/// is [`TlsOptions::ca_file`], [`TlsOptions::client_cert`],
+/// [`TlsOptions::min_version`] / [`TlsOptions::max_version`] and
+/// [`TlsOptions::ciphers`]; `tls_insecure_set(True)` is
+/// [`TlsOptions::insecure_skip_hostname_check`].
 ///
 /// ```no_run
 /// use mqtt_client::layers::TlsOptions;
@@ -38,7 +45,45 @@ pub struct TlsOptions {
     server_name: Option<String>,
     sni: bool,
     accept_invalid_certs: bool,
+    skip_hostname_check: bool,
+    min_version: TlsVersion,
+    max_version: TlsVersion,
+    ciphers: Option<Vec<String>>,
     config: Option<Arc<ClientConfig>>,
+}
+
+/// A TLS protocol version this client can speak (rustls has no older ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
+}
+
+impl std::fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Tls12 => "TLS 1.2",
+            Self::Tls13 => "TLS 1.3",
+        })
+    }
+}
+
+impl std::str::FromStr for TlsVersion {
+    type Err = TlsError;
+
+    /// `tlsv1.2` / `tlsv1.3` (mosquitto's `--tls-version`), `1.2`, `TLSv1_3` ...
+    fn from_str(s: &str) -> Result<Self, TlsError> {
+        let v = s.to_ascii_lowercase().replace('_', ".");
+        match v.trim_start_matches("tlsv").trim_start_matches("tls") {
+            "1.2" => Ok(Self::Tls12),
+            "1.3" => Ok(Self::Tls13),
+            _ => Err(TlsError::config(format!(
+                "unknown TLS version {s:?} (this client speaks tlsv1.2 and tlsv1.3)"
+            ))),
+        }
+    }
 }
 
 impl Default for TlsOptions {
@@ -57,6 +102,10 @@ impl TlsOptions {
             server_name: None,
             sni: true,
             accept_invalid_certs: false,
+            skip_hostname_check: false,
+            min_version: TlsVersion::Tls12,
+            max_version: TlsVersion::Tls13,
+            ciphers: None,
             config: None,
         }
     }
@@ -99,12 +148,62 @@ impl TlsOptions {
         self
     }
 
+    /// Skips only the check that the server's certificate is for the host
+    /// name connected to (Paho's `tls_insecure_set(True)`): the
+    /// certificate must still chain to a trusted root and be valid now.
+    /// Anyone holding *any* certificate of the trusted CAs can then pose as
+    /// the broker; prefer [`TlsOptions::server_name`] when the certificate
+    /// is for a known other name.
+    #[doc(alias = "tls_insecure_set")]
+    pub fn insecure_skip_hostname_check(mut self, skip: bool) -> Self {
+        self.skip_hostname_check = skip;
+        self
+    }
+
     /// **Dangerous**: accepts any server certificate, whoever issued it,
-    /// for whatever name, expired or not (Paho's `tls_insecure_set(True)`
-    /// and more). The connection is encrypted but anyone on the path can
-    /// read and change it. For tests against self-signed brokers only.
+    /// for whatever name, expired or not, far beyond Paho's
+    /// `tls_insecure_set(True)` (which is
+    /// [`TlsOptions::insecure_skip_hostname_check`]). The connection is
+    /// encrypted but anyone on the path can read and change it. For tests
+    /// against self-signed brokers only.
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// The oldest TLS version to accept (default TLS 1.2), as mosquitto's
+    /// `--tls-version`. A server that only speaks older ones fails the
+    /// handshake with [`TlsErrorKind::UnsupportedVersion`]. Paho's
+    /// `tls_version=ssl.PROTOCOL_TLSv1_2` (exactly 1.2) is
+    /// `min_version(Tls12).max_version(Tls12)`.
+    #[doc(alias = "tls_version")]
+    pub fn min_version(mut self, version: TlsVersion) -> Self {
+        self.min_version = version;
+        self
+    }
+
+    /// The newest TLS version to offer (default TLS 1.3).
+    #[doc(alias = "tls_version")]
+    pub fn max_version(mut self, version: TlsVersion) -> Self {
+        self.max_version = version;
+        self
+    }
+
+    /// The cipher suites to offer, most preferred first (Paho's `ciphers`):
+    /// a colon- or comma-separated list of OpenSSL names
+    /// (`ECDHE-RSA-AES128-GCM-SHA256`, `TLS_AES_256_GCM_SHA384`) or rustls /
+    /// IANA names (`TLS13_AES_128_GCM_SHA256`,
+    /// `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`). A name this client does
+    /// not implement fails when the client is made, listing those it has;
+    /// TLS 1.3 needs at least one TLS 1.3 suite in the list.
+    pub fn ciphers(mut self, list: &str) -> Self {
+        let names = list
+            .split([':', ','])
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect();
+        self.ciphers = Some(names);
         self
     }
 
@@ -118,6 +217,11 @@ impl TlsOptions {
     /// Whether certificate verification is off.
     pub fn accepts_invalid_certs(&self) -> bool {
         self.accept_invalid_certs && self.config.is_none()
+    }
+
+    /// Whether the host name check is off (and nothing else).
+    pub fn skips_hostname_check(&self) -> bool {
+        self.skip_hostname_check && self.config.is_none()
     }
 
     /// The name to verify for a connection to `host`.
@@ -138,15 +242,35 @@ impl TlsOptions {
         }
         // An explicit provider: the process-wide default may be unset, or
         // ambiguous when another crate enables aws-lc-rs.
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(self.provider()?);
+        let versions = self.versions()?;
         let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError::config(format!("TLS provider: {e}")))?;
+            .with_protocol_versions(&versions)
+            .map_err(|e| {
+                TlsError::config(format!(
+                    "TLS {}–{} with the chosen cipher suites: {e}",
+                    self.min_version, self.max_version
+                ))
+            })?;
         let builder = if self.accept_invalid_certs {
             log::warn!("TLS certificate verification is off (danger_accept_invalid_certs)");
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert(provider)))
+        } else if self.skip_hostname_check {
+            log::warn!(
+                "TLS host name verification is off (insecure_skip_hostname_check): \
+                 any certificate of a trusted CA is accepted"
+            );
+            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(self.roots()?),
+                provider,
+            )
+            .build()
+            .map_err(|e| TlsError::config(format!("certificate verifier: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyServerName(webpki)))
         } else {
             builder.with_root_certificates(self.roots()?)
         };
@@ -171,6 +295,58 @@ impl TlsOptions {
         config.alpn_protocols = self.alpn.clone();
         config.enable_sni = self.sni;
         Ok(Arc::new(config))
+    }
+
+    /// The ring provider with the chosen cipher suites, in the order given.
+    fn provider(&self) -> Result<CryptoProvider, TlsError> {
+        let mut provider = rustls::crypto::ring::default_provider();
+        let Some(names) = &self.ciphers else {
+            return Ok(provider);
+        };
+        let available = provider.cipher_suites.clone();
+        let mut chosen = Vec::new();
+        for name in names {
+            let wanted = cipher_name(name);
+            let found = available.iter().find(|s| {
+                s.suite()
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&wanted))
+            });
+            match found {
+                Some(suite) if !chosen.contains(suite) => chosen.push(*suite),
+                Some(_) => {}
+                None => {
+                    let known: Vec<&str> = available
+                        .iter()
+                        .filter_map(|s| s.suite().as_str())
+                        .collect();
+                    return Err(TlsError::config(format!(
+                        "unknown or unsupported cipher suite {name:?}; this client has: {}",
+                        known.join(", ")
+                    )));
+                }
+            }
+        }
+        provider.cipher_suites = chosen;
+        Ok(provider)
+    }
+
+    /// The protocol versions from the minimum to the maximum.
+    fn versions(&self) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, TlsError> {
+        if self.min_version > self.max_version {
+            return Err(TlsError::config(format!(
+                "the minimum TLS version ({}) is above the maximum ({})",
+                self.min_version, self.max_version
+            )));
+        }
+        let mut versions = Vec::new();
+        if self.max_version >= TlsVersion::Tls13 {
+            versions.push(&rustls::version::TLS13);
+        }
+        if self.min_version <= TlsVersion::Tls12 {
+            versions.push(&rustls::version::TLS12);
+        }
+        Ok(versions)
     }
 
     fn roots(&self) -> Result<RootCertStore, TlsError> {
@@ -213,6 +389,97 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
         )));
     }
     Ok(certs)
+}
+
+/// OpenSSL's names of the suites rustls (ring) has, and rustls's own.
+const OPENSSL_CIPHER_NAMES: &[(&str, &str)] = &[
+    ("TLS_AES_256_GCM_SHA384", "TLS13_AES_256_GCM_SHA384"),
+    ("TLS_AES_128_GCM_SHA256", "TLS13_AES_128_GCM_SHA256"),
+    (
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS13_CHACHA20_POLY1305_SHA256",
+    ),
+    (
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    ),
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    ),
+    (
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    ),
+    (
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    ),
+    (
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    ),
+    (
+        "ECDHE-RSA-CHACHA20-POLY1305",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    ),
+];
+
+/// A cipher suite name as rustls spells it.
+fn cipher_name(name: &str) -> String {
+    OPENSSL_CIPHER_NAMES
+        .iter()
+        .find(|(openssl, _)| openssl.eq_ignore_ascii_case(name))
+        .map_or_else(|| name.to_string(), |(_, rustls)| rustls.to_string())
+}
+
+/// The verifier behind [`TlsOptions::insecure_skip_hostname_check`]: the
+/// full WebPKI verification, whose one failure "not valid for this name"
+/// (checked last, after the chain and the validity period) is forgiven.
+#[derive(Debug)]
+struct AnyServerName(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyServerName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verified =
+            self.0
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        match verified {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
 }
 
 /// The verifier behind [`TlsOptions::danger_accept_invalid_certs`]: any
@@ -287,6 +554,9 @@ pub enum TlsErrorKind {
     ClientCertificateRejected,
     /// The server ended the handshake with another alert.
     AlertReceived,
+    /// The server speaks none of the TLS versions (or cipher suites) this
+    /// client allows ([`TlsOptions::min_version`], [`TlsOptions::ciphers`]).
+    UnsupportedVersion,
     /// The peer broke the TLS protocol, or the connection ended mid-handshake.
     Protocol,
     /// The options cannot be used (unreadable CA file or key, invalid name ...).
@@ -299,11 +569,16 @@ pub struct TlsError {
     kind: TlsErrorKind,
     message: String,
     source: Option<rustls::Error>,
+    /// `host:port` of the connection, once the client core knows it failed.
+    endpoint: Option<Box<str>>,
 }
 
 impl std::fmt::Display for TlsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TLS: {}", self.message)
+        match &self.endpoint {
+            Some(at) => write!(f, "TLS: {at}: {}", self.message),
+            None => write!(f, "TLS: {}", self.message),
+        }
     }
 }
 
@@ -326,11 +601,23 @@ impl TlsError {
         self.source.as_ref()
     }
 
+    /// The endpoint (`host:port`) this error happened with, if named.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+
+    /// The same error naming `endpoint`, unless it already names one.
+    pub fn at(mut self, endpoint: &str) -> Self {
+        self.endpoint.get_or_insert_with(|| endpoint.into());
+        self
+    }
+
     pub(crate) fn config(message: String) -> Self {
         Self {
             kind: TlsErrorKind::Config,
             message,
             source: None,
+            endpoint: None,
         }
     }
 
@@ -339,6 +626,7 @@ impl TlsError {
             kind: TlsErrorKind::Protocol,
             message,
             source: None,
+            endpoint: None,
         }
     }
 
@@ -407,6 +695,13 @@ impl TlsError {
                     K::ClientCertificateRejected,
                     format!("{server} rejected the client certificate (alert {alert:?})"),
                 ),
+                AlertDescription::ProtocolVersion => (
+                    K::UnsupportedVersion,
+                    format!(
+                        "{server} supports none of the TLS versions this client allows \
+                         (protocol_version alert: check the minimum TLS version)"
+                    ),
+                ),
                 AlertDescription::HandshakeFailure => (
                     K::AlertReceived,
                     format!(
@@ -419,12 +714,20 @@ impl TlsError {
                     format!("{server} sent the alert {other:?}"),
                 ),
             },
+            rustls::Error::PeerIncompatible(why) => (
+                K::UnsupportedVersion,
+                format!(
+                    "{server} and this client have no TLS version or cipher suite in \
+                     common ({why:?})"
+                ),
+            ),
             other => (K::Protocol, format!("with {server}: {other}")),
         };
         Self {
             kind,
             message,
             source: Some(error),
+            endpoint: None,
         }
     }
 

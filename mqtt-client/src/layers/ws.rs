@@ -142,11 +142,16 @@ pub struct WsError {
     kind: WsErrorKind,
     message: String,
     status: Option<u16>,
+    /// The URL of the connection, once the client core knows it failed.
+    endpoint: Option<Box<str>>,
 }
 
 impl std::fmt::Display for WsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "WebSocket: {}", self.message)
+        match &self.endpoint {
+            Some(at) => write!(f, "WebSocket: {at}: {}", self.message),
+            None => write!(f, "WebSocket: {}", self.message),
+        }
     }
 }
 
@@ -163,11 +168,24 @@ impl WsError {
         self.status
     }
 
+    /// The endpoint this error happened with, if named.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+
+    /// The same error naming `endpoint` (a URL or `host:port`), unless it
+    /// already names one.
+    pub fn at(mut self, endpoint: &str) -> Self {
+        self.endpoint.get_or_insert_with(|| endpoint.into());
+        self
+    }
+
     fn new(kind: WsErrorKind, message: String) -> Self {
         Self {
             kind,
             message,
             status: None,
+            endpoint: None,
         }
     }
 
@@ -188,6 +206,7 @@ impl WsError {
                         status.canonical_reason().unwrap_or("")
                     ),
                     status: Some(status.as_u16()),
+                    endpoint: None,
                 }
             }
             WsLibError::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => Self::new(

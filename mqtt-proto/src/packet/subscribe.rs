@@ -37,11 +37,40 @@ pub struct SubscriptionOptions {
 
 impl SubscriptionOptions {
     /// Options with `qos` and 5.0 defaults.
+    ///
+    /// ```
+    /// use mqtt_proto::{QoS, RetainHandling, SubscriptionOptions};
+    /// let o = SubscriptionOptions::new(QoS::AtLeastOnce)
+    ///     .no_local(true)
+    ///     .retain_handling(RetainHandling::DoNotSend);
+    /// assert!(o.no_local && !o.retain_as_published);
+    /// ```
     pub fn new(qos: QoS) -> Self {
         Self {
             qos,
             ..Self::default()
         }
+    }
+
+    /// Sets No Local (5.0): do not receive our own publishes.
+    #[must_use]
+    pub fn no_local(mut self, no_local: bool) -> Self {
+        self.no_local = no_local;
+        self
+    }
+
+    /// Sets Retain As Published (5.0).
+    #[must_use]
+    pub fn retain_as_published(mut self, keep: bool) -> Self {
+        self.retain_as_published = keep;
+        self
+    }
+
+    /// Sets Retain Handling (5.0).
+    #[must_use]
+    pub fn retain_handling(mut self, handling: RetainHandling) -> Self {
+        self.retain_handling = handling;
+        self
     }
 
     fn to_byte(self) -> u8 {

@@ -59,7 +59,7 @@ impl<T: PropertySet> PropertyBox<T> {
     /// memory is held, which is the common case.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.0.as_deref().map_or(true, T::is_empty)
+        self.0.as_deref().is_none_or(T::is_empty)
     }
 
     /// The set if memory is held; `None` means no property, which lets

@@ -15,8 +15,10 @@ use bytes::{Bytes, BytesMut};
 use core::num::{NonZeroU16, NonZeroU32};
 
 mod boxed;
+mod build;
 pub(crate) mod id;
 pub use boxed::{PropertyBox, PropertySet};
+pub use build::PropertyError;
 pub use id::PropertyId;
 
 /// A user property: a name and a value, both UTF-8 strings.
