@@ -299,7 +299,11 @@ impl MqttClient {
         f: impl FnOnce(&mut ClientCore, Instant) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let result = f(&mut self.inner.borrow_mut().core, Instant::now());
-        self.after();
+        // With a session store, what commands produce waits for the next
+        // loop_write (want_write says so): the messages published until
+        // then share one sync of the store (group commit).
+        let durable = self.inner.borrow().core.session().config().durable;
+        self.after_with(!durable);
         result
     }
 
@@ -334,10 +338,17 @@ impl MqttClient {
     /// transport when the core says so, settle handles, then hand out the
     /// socket events and run the callbacks with no borrow held.
     fn after(&self) {
+        self.after_with(true);
+    }
+
+    /// [`MqttClient::after`], writing only if `flush`.
+    fn after_with(&self, flush: bool) {
         let now = Instant::now();
         let (settled, socket_events) = {
             let mut inner = self.inner.borrow_mut();
-            inner.flush(now);
+            if flush {
+                inner.flush(now);
+            }
             inner.close_if_due(now);
             inner.track_write_interest();
             let socket_events = if self.socket_callback.borrow().is_some() {
@@ -526,7 +537,7 @@ impl Inner {
         let Some(fd) = self.socket.as_ref().map(|s| s.as_raw_fd()) else {
             return;
         };
-        let want = self.tcp_pending || !self.outbox.is_empty();
+        let want = self.tcp_pending || !self.outbox.is_empty() || self.core.has_transmit();
         if want != self.write_interest {
             self.write_interest = want;
             if self.reports_sockets {

@@ -318,6 +318,11 @@ impl Driver {
         let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
             return;
         };
+        // Bytes a command left for the loop (a client with a session store
+        // defers them to batch its syncs): written now, once per turn.
+        if slot.client.want_write() {
+            let _ = slot.client.loop_write();
+        }
         if deadline != slot.deadline {
             slot.deadline = deadline;
             if let Some(at) = deadline {

@@ -21,6 +21,8 @@ pub use driver::{ClientId, Driver};
 
 /// The shared client layer, re-exported so users name one version of it.
 pub use mqtt_client;
+/// The byte buffers payloads travel in (`Bytes`).
+pub use mqtt_client::bytes;
 pub use mqtt_client::packet_log;
 pub use mqtt_client::store;
 /// What the client's calls take and give, so that `adapter_mio::…` is all
@@ -32,5 +34,6 @@ pub use mqtt_client::{
     OutboundMessage, PacketId, PayloadFormat, PropertyError, ProtocolVersion, PublishFailure,
     PublishOutcome, PublishProperties, QoS, ReasonCode, RetainHandling, SessionState,
     SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TlsOptions, TlsVersion,
-    TopicFilter, TopicName, UnsubscribeProperties, UserProperty, Will, WillProperties, WsOptions,
+    TopicFilter, TopicName, UnknownSessionPolicy, UnsubscribeProperties, UserProperty, Will,
+    WillProperties, WsOptions,
 };

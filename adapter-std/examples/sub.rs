@@ -28,7 +28,11 @@
 //! after on_message, as Paho does. So `sub` keeps such a message until the
 //! packet trace (always on, printed with `-d` only) shows that
 //! acknowledgement, and handles it then: the order of the output, the
-//! moment `-C` counts and the `-d` trace are mosquitto_sub's.
+//! moment `-C` counts and the `-d` trace are mosquitto_sub's. Except with
+//! `--session-dir` (mosquitto_sub has none): the session store counts a
+//! message as received once on_message returned, so `sub` handles it
+//! there, and a run killed before the acknowledgement neither loses it
+//! nor prints it twice.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -224,7 +228,11 @@ fn install_callbacks(client: &Client, shared: &Arc<Shared>) {
 
     let s = shared.clone();
     client.on_message(move |c, m| {
-        if m.qos() == QoS::AtMostOnce {
+        // With --session-dir, the store counts a QoS 2 message as
+        // received once on_message returns: kept for its PUBCOMP, it
+        // would be lost by a kill in between (the next run only sees
+        // the broker's PUBREL). So it is handled here, as Paho would.
+        if m.qos() == QoS::AtMostOnce || s.config.session_dir.is_some() {
             on_message(&s, c, m);
         } else {
             s.state.lock().unwrap().held.push(m.clone());

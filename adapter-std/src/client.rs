@@ -253,8 +253,13 @@ impl Client {
     /// `loop_forever` runs (stop it first, as Paho requires) or when called
     /// from a callback; the client is then left as it was, as it is when
     /// `options` are invalid.
+    ///
+    /// With a session store ([`ClientOptions::session_dir`]), the new
+    /// client loads what the store holds, as a restarted program would:
+    /// on the store the client already uses (the same directory and
+    /// client id), its session continues, and the handles of its
+    /// unfinished messages complete when they are delivered.
     pub fn reinitialise(&self, options: ClientOptions) -> Result<(), Error> {
-        let core = ClientCore::new(&options, None)?;
         let shared = &self.inner.net;
         if shared.lock().loop_owner.is_some() {
             return Err(Error::LoopAlreadyRunning);
@@ -262,18 +267,20 @@ impl Client {
         let Some(baton) = shared.acquire() else {
             return Err(Error::LoopAlreadyRunning);
         };
+        if shared.lock().loop_owner.is_some() {
+            return Err(Error::LoopAlreadyRunning);
+        }
+        // Made from the old core, which may hand over the store it holds
+        // open (a file store is locked: opened twice, it is in use).
+        shared.replace_core(&mut shared.io(), |old| ClientCore::replacing(&options, old))?;
         {
             let mut st = shared.lock();
-            if st.loop_owner.is_some() {
-                return Err(Error::LoopAlreadyRunning);
-            }
             if !st.custom_connector {
                 st.connector = Arc::new(TcpConnector::new(&options));
             }
             st.connect_timeout = options.connect_timeout_value();
             st.retry_first_connection = options.retry_first_connection_value();
         }
-        shared.replace_core(&mut shared.io(), core);
         self.set_callbacks(|c| *c = Callbacks::default());
         drop(baton);
         Ok(())

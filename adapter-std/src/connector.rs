@@ -50,6 +50,8 @@ impl Socket for mio::net::UnixStream {
 }
 
 /// Opens sockets to a broker.
+#[doc(alias = "on_pre_connect")]
+#[doc(alias = "proxy_set")]
 pub trait Connector: Send + Sync {
     /// Opens a new connected, non-blocking socket; `timeout` bounds the
     /// opening. Errors should name the endpoint.

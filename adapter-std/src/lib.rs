@@ -36,6 +36,9 @@
 //!   one-call builders (`PublishProperties::new().user_property("k", "v")
 //!   .message_expiry_interval(60)`), topics, subscription options.
 //!
+//! Coming from Paho? [`coming_from_paho`] maps every name of paho-mqtt
+//! 2.x to its equivalent here and lists what behaves differently.
+//!
 //! # Concurrency model
 //!
 //! The shared state of a client, each piece with one lock or one owner:
@@ -105,6 +108,7 @@
 #![warn(missing_docs)]
 
 mod client;
+pub mod coming_from_paho;
 mod connector;
 pub mod helpers;
 mod loops;
@@ -113,6 +117,8 @@ mod network;
 pub use client::Client;
 pub use connector::{Connector, Socket, TcpConnector};
 
+/// The byte buffers payloads travel in (`Bytes`).
+pub use mqtt_client::bytes;
 /// The codec crate, re-exported so users name one version of it.
 pub use mqtt_client::mqtt_proto;
 pub use mqtt_client::packet_log;
@@ -121,8 +127,8 @@ pub use mqtt_client::{
     enable_logger, layers, AckToken, Backoff, BrokerUrl, Callbacks, CleanStart, ClientOptions,
     ConnectInfo, Disconnection, Error, Level, LevelFilter, LogStyle, Message, MessageCallback,
     MessageHandle, MessageId, Mid, OutboundMessage, PublishFailure, PublishOutcome,
-    QueueFullPolicy, Scheme, SessionLostPolicy, SessionState, TlsOptions, TlsVersion, UserData,
-    Will, WsOptions,
+    QueueFullPolicy, Scheme, SessionLostPolicy, SessionState, TlsOptions, TlsVersion,
+    UnknownSessionPolicy, UserData, Will, WsOptions,
 };
 /// What the client's calls take and give (from the codec), so that
 /// `adapter_std::…` is all a program names: QoS, reason codes, the

@@ -73,26 +73,32 @@ impl Client {
         };
         loop {
             shared.reconnect_if_due();
+            // Before the turn, which sleeps until input or a timer: with no
+            // connection, none wanted and nothing to report (a loop started
+            // after `loop_stop` on a closed connection, or on a client never
+            // connected), nothing would ever wake it.
+            {
+                let st = shared.lock();
+                if st.loop_epoch != epoch {
+                    return Ok(());
+                }
+                let idle = !st.core.is_wanted()
+                    && !st.core.has_transport()
+                    && st.opened.is_none()
+                    && !st.core.has_events();
+                if idle {
+                    // Without retries, a first connection that could not be
+                    // opened is this loop's error.
+                    return match st.core.outcome() {
+                        Some(o) if !retry_first_connection && !st.core.ever_connected() => {
+                            o.result.clone().map(|_| ())
+                        }
+                        _ => Ok(()),
+                    };
+                }
+            }
             let events = shared.turn(&mut shared.io(), Wait::Until(None), true);
             self.dispatch(events);
-            let st = shared.lock();
-            if st.loop_epoch != epoch {
-                return Ok(());
-            }
-            let idle = !st.core.is_wanted()
-                && !st.core.has_transport()
-                && st.opened.is_none()
-                && !st.core.has_events();
-            if idle {
-                // Without retries, a first connection that could not be
-                // opened is this loop's error.
-                return match st.core.outcome() {
-                    Some(o) if !retry_first_connection && !st.core.ever_connected() => {
-                        o.result.clone().map(|_| ())
-                    }
-                    _ => Ok(()),
-                };
-            }
         }
     }
 

@@ -467,14 +467,22 @@ impl Shared {
     /// baton's holder: the transport closes at once, without DISCONNECT
     /// (as Paho's `reinitialise` drops its socket), the old core's events
     /// are dropped and the handles still waiting fail with `SessionLost`.
-    /// Waits for a pen that another thread holds to be put down.
-    pub fn replace_core(&self, io: &mut Io, core: ClientCore) {
+    /// Waits for a pen that another thread holds to be put down. The new
+    /// core is made by `make` from the old one, under the lock, so that
+    /// no command reaches the old core after the new one loaded the
+    /// session; if `make` fails, nothing changes.
+    pub fn replace_core(
+        &self,
+        io: &mut Io,
+        make: impl FnOnce(&mut ClientCore) -> Result<ClientCore, Error>,
+    ) -> Result<(), Error> {
         let mut st = self.lock();
         while st.pen {
             drop(st);
             thread::yield_now();
             st = self.lock();
         }
+        let core = make(&mut st.core)?;
         io.forget();
         let mut out = lock(&self.out);
         if let Some(socket) = out.socket.take() {
@@ -495,6 +503,7 @@ impl Shared {
         }
         drop(st);
         self.notify(notify);
+        Ok(())
     }
 
     /// Counts `n` events as dispatched when the returned guard drops

@@ -18,6 +18,7 @@ use std::sync::Arc;
 /// `Disconnection::Refused`, and a blocking `connect()` returns
 /// `Error::Refused`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[doc(alias = "ConnectFlags")]
 pub struct ConnectInfo {
     /// Whether the broker resumed our session (Paho's
     /// `flags.session_present`); false for a refusal.
@@ -44,6 +45,7 @@ impl ConnectInfo {
 
     /// The 3.1 / 3.1.1 CONNACK return code this reason stands for (0 to 5),
     /// which Paho 1's `rc` was; `None` for a 5.0-only reason.
+    #[doc(alias = "rc")]
     pub fn return_code(&self) -> Option<u8> {
         self.reason.to_v3_connack()
     }
@@ -99,6 +101,7 @@ impl Message {
     }
 
     /// The packet identifier (QoS 1/2).
+    #[doc(alias = "mid")]
     pub fn packet_id(&self) -> Option<PacketId> {
         self.inner.publish.packet_id()
     }

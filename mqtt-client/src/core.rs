@@ -13,6 +13,7 @@ use crate::mid::Mid;
 use crate::options::{ClientOptions, UserData};
 use crate::packet_log::{PacketLog, PACKET_TARGET};
 use crate::reconnect::Reconnect;
+use crate::store::{SharedStore, StoreChoice};
 use bytes::Bytes;
 use core::time::Duration;
 use mqtt_proto::{
@@ -117,8 +118,59 @@ impl ClientCore {
     /// loaded from it (`state` must then be `None`), and a store that
     /// cannot be opened or read is an error here.
     pub fn new(options: &ClientOptions, state: Option<SessionState>) -> Result<Self, Error> {
+        Self::build(options, state, None)
+    }
+
+    /// A core for `options` to take the place of `previous` (a client
+    /// reinitialised). When both keep the session of one client id in the
+    /// same store (the same directory, or the same custom store), the new
+    /// core loads it through the store `previous` has open: a file store
+    /// is locked while open, and a second opening would be refused as in
+    /// use. The session then continues, and the handles of `previous`'s
+    /// unfinished messages move to the new core, which completes them.
+    /// Otherwise this is [`ClientCore::new`]. On error `previous` is
+    /// unchanged.
+    pub fn replacing(options: &ClientOptions, previous: &mut ClientCore) -> Result<Self, Error> {
+        let shared = previous.persist.as_ref().and_then(|p| {
+            let same_id = options.client_id_value() == p.client_id;
+            let same_store = match options.store_value() {
+                StoreChoice::Dir(dir) => p.dir.as_deref().is_some_and(|d| same_dir(d, dir)),
+                StoreChoice::Custom(store) => Arc::ptr_eq(store, p.store()),
+                StoreChoice::None => false,
+            };
+            (same_id && same_store).then(|| p.store().clone())
+        });
+        let continued = shared.is_some();
+        let mut core = Self::build(options, None, shared)?;
+        if continued {
+            let state = core.session.state();
+            let ids: Vec<MessageId> = state
+                .inflight
+                .iter()
+                .map(|m| m.id)
+                .chain(state.queue.iter().map(|m| m.id))
+                .collect();
+            for id in ids {
+                if let Some(completion) = previous.completions.take(id) {
+                    core.completions.track(id, completion);
+                }
+            }
+        }
+        Ok(core)
+    }
+
+    /// [`ClientCore::new`], with the store already open if `open_store`.
+    fn build(
+        options: &ClientOptions,
+        state: Option<SessionState>,
+        open_store: Option<SharedStore>,
+    ) -> Result<Self, Error> {
         let mut config = options.session_config()?;
-        let (persist, session) = match options.store_value().open()? {
+        let store = match open_store {
+            Some(store) => Some(store),
+            None => options.store_value().open()?,
+        };
+        let (persist, session) = match store {
             None => (
                 None,
                 match state {
@@ -140,7 +192,10 @@ impl ClientCore {
             Some(store) => {
                 config.durable = true;
                 let client_id = config.connect.client_id.to_string();
-                let (persist, stored) = Persistence::load(store, &client_id)?;
+                let (mut persist, stored) = Persistence::load(store, &client_id)?;
+                if let StoreChoice::Dir(dir) = options.store_value() {
+                    persist.dir = Some(dir.clone());
+                }
                 let session = match stored {
                     Some(stored) => {
                         Session::from_stored(config, &stored, WallClock::system(Instant::now()))?
@@ -480,6 +535,8 @@ impl ClientCore {
             }
             if let Err(e) = persist.sync() {
                 self.store_failed(now, e);
+                // The engine's Disconnected: on_disconnect, and the reconnect.
+                self.absorb(now);
                 return None;
             }
         }
@@ -654,6 +711,7 @@ impl ClientCore {
         if let Some(persist) = self.persist.as_mut() {
             if let Err(e) = persist.returned(packet_id) {
                 self.store_failed(now, e);
+                self.absorb(now);
             }
         }
     }
@@ -929,6 +987,15 @@ impl ClientCore {
             _ => self.reconnect.lost(now, false),
         }
     }
+}
+
+/// Whether two paths name one directory.
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 mod persist;

@@ -14,6 +14,8 @@ use std::sync::Arc;
 /// Why a client call failed.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
+#[doc(alias = "MQTTErrorCode")]
+#[doc(alias = "error_string")]
 pub enum Error {
     /// The engine refused the command (queue full, limit of the server, not connected ...).
     #[error(transparent)]

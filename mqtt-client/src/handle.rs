@@ -233,6 +233,11 @@ impl Completions {
         self.waiting.insert(id, completion);
     }
 
+    /// Stops waiting for message `id`: its completion, to track elsewhere.
+    pub fn take(&mut self, id: MessageId) -> Option<Arc<Completion>> {
+        self.waiting.remove(&id)
+    }
+
     /// The completion `event` decides, if any.
     pub fn settle(&mut self, event: &Event) -> Option<Settled> {
         let (id, packet_id, outcome) = match event {

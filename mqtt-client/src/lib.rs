@@ -66,7 +66,7 @@ pub mod store;
 mod url;
 
 /// The `bytes` crate, whose `Bytes` payloads and packets are made of.
-pub use bytes;
+pub use ::bytes;
 #[doc(hidden)]
 pub use log as __log;
 /// The codec crate, re-exported so users and macros name one version of it.
@@ -103,5 +103,5 @@ pub use mqtt_proto::{
 };
 pub use mqtt_session::{
     AckToken, CleanStart, Disconnection, MessageId, OutboundMessage, PublishFailure,
-    QueueFullPolicy, SessionLostPolicy, SessionState,
+    QueueFullPolicy, SessionLostPolicy, SessionState, UnknownSessionPolicy,
 };

@@ -231,6 +231,8 @@ impl ClientOptions {
     }
 
     /// The clean-start policy in full (first connection only, as Paho does for 5.0).
+    #[doc(alias = "clean_start")]
+    #[doc(alias = "MQTT_CLEAN_START_FIRST_ONLY")]
     pub fn clean_start_policy(mut self, policy: CleanStart) -> Self {
         self.clean_start = Some(policy);
         self
@@ -281,6 +283,7 @@ impl ClientOptions {
     /// acknowledges a message and drops it. Raise this only as far as the
     /// broker allows.
     #[doc(alias = "max_inflight_messages_set")]
+    #[doc(alias = "max_inflight_messages")]
     pub fn max_inflight(mut self, n: u16) -> Self {
         self.max_inflight = Some(n.max(1));
         self
@@ -288,6 +291,7 @@ impl ClientOptions {
 
     /// Limits of the queue of messages waiting for the in-flight window.
     #[doc(alias = "max_queued_messages_set")]
+    #[doc(alias = "max_queued_messages")]
     pub fn max_queued(mut self, messages: usize, bytes: usize) -> Self {
         self.max_queued_messages = messages;
         self.max_queued_bytes = bytes;
@@ -371,6 +375,7 @@ impl ClientOptions {
     }
 
     /// The local address to bind before connecting.
+    #[doc(alias = "bind_port")]
     pub fn bind_address(mut self, addr: SocketAddr) -> Self {
         self.bind_address = Some(addr);
         self

@@ -15,6 +15,7 @@ macro_rules! callback_setters {
             /// 2 it runs for a refusal too: check
             /// [`ConnectInfo::is_failure`](crate::ConnectInfo::is_failure)
             /// (Paho's `reason_code.is_failure`); on_disconnect follows it.
+            #[doc(alias = "connect_callback")]
             pub fn on_connect(
                 &self,
                 f: impl Fn(&$client, &$crate::ConnectInfo) + Send + Sync + 'static,
@@ -24,6 +25,7 @@ macro_rules! callback_setters {
 
             /// Called when a loop cannot open the transport (no CONNACK at
             /// all; a refusing CONNACK goes to on_connect), as Paho's.
+            #[doc(alias = "connect_fail_callback")]
             pub fn on_connect_fail(
                 &self,
                 f: impl Fn(&$client, &$crate::Error) + Send + Sync + 'static,
@@ -33,6 +35,7 @@ macro_rules! callback_setters {
 
             /// Called when a connection ends, with why (refused, lost, the
             /// broker's DISCONNECT, ours ...).
+            #[doc(alias = "disconnect_callback")]
             pub fn on_disconnect(
                 &self,
                 f: impl Fn(&$client, &$crate::Disconnection) + Send + Sync + 'static,
@@ -41,6 +44,7 @@ macro_rules! callback_setters {
             }
 
             /// Called for each message no per-filter callback matched.
+            #[doc(alias = "message_callback")]
             pub fn on_message(
                 &self,
                 f: impl Fn(&$client, &$crate::Message) + Send + Sync + 'static,
@@ -51,6 +55,7 @@ macro_rules! callback_setters {
             /// Called when an outbound message is done (QoS 0 sent, QoS 1
             /// PUBACK, QoS 2 PUBCOMP) or failed, with its mid (the one its
             /// handle's `mid()` gives, carrying the packet identifier).
+            #[doc(alias = "publish_callback")]
             pub fn on_publish(
                 &self,
                 f: impl Fn(&$client, $crate::Mid, &$crate::PublishOutcome) + Send + Sync + 'static,
@@ -60,6 +65,7 @@ macro_rules! callback_setters {
 
             /// Called with each SUBACK: the mid `subscribe` returned (with
             /// the packet identifier), granted QoS or failure per filter.
+            #[doc(alias = "subscribe_callback")]
             pub fn on_subscribe(
                 &self,
                 f: impl Fn(
@@ -75,6 +81,7 @@ macro_rules! callback_setters {
             }
 
             /// Called with each UNSUBACK, with the mid `unsubscribe` returned.
+            #[doc(alias = "unsubscribe_callback")]
             pub fn on_unsubscribe(
                 &self,
                 f: impl Fn(
@@ -108,6 +115,7 @@ macro_rules! callback_setters {
             /// Paho's wording unless `ClientOptions::packet_log_style` says
             /// otherwise, and the connection's lifecycle at info. Setting it
             /// turns the packet trace on.
+            #[doc(alias = "log_callback")]
             pub fn on_log(
                 &self,
                 f: impl Fn(&$client, $crate::__log::Level, &str) + Send + Sync + 'static,
@@ -118,6 +126,7 @@ macro_rules! callback_setters {
             /// Routes messages matching `filter` to `f` instead of on_message.
             /// A message goes to every matching per-filter callback; adding a
             /// filter again replaces its callback.
+            #[doc(alias = "topic_callback")]
             pub fn message_callback_add(
                 &self,
                 filter: &str,
@@ -255,6 +264,7 @@ macro_rules! client_commands {
             /// Subscribes with 5.0 options (no local, retain as published,
             /// retain handling) and properties (subscription identifier,
             /// user properties).
+            #[doc(alias = "subscribe")]
             pub fn subscribe_with(
                 &self,
                 subscriptions: Vec<$crate::mqtt_proto::Subscription>,
@@ -280,6 +290,7 @@ macro_rules! client_commands {
             }
 
             /// Unsubscribes from several filters, with 5.0 properties.
+            #[doc(alias = "unsubscribe")]
             pub fn unsubscribe_with(
                 &self,
                 filters: Vec<$crate::mqtt_proto::TopicFilter>,

@@ -12,6 +12,7 @@ use crate::version::ProtocolVersion;
 /// a receiver must answer with in MQTT 5.0 ([`DecodeError::reason_code`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[doc(alias = "MalformedPacket")]
 pub enum DecodeError {
     /// A Variable Byte Integer longer than four bytes, or not in its
     /// shortest form [MQTT-1.5.5-1].

@@ -6,6 +6,8 @@ use core::fmt;
 /// The type of a control packet: the high four bits of its first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[doc(alias = "MessageType")]
+#[doc(alias = "PacketTypes")]
 pub enum PacketType {
     /// 1: client asks to connect.
     Connect = 1,

@@ -13,6 +13,7 @@ macro_rules! reason_codes {
         /// QoS 0 depending on the packet; the associated constants give those names.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         #[repr(u8)]
+        #[doc(alias = "ReasonCodes")]
         pub enum ReasonCode {
             $( $(#[$doc])* $name = $value, )*
         }
@@ -27,6 +28,7 @@ macro_rules! reason_codes {
             }
 
             /// The name the specification gives the code.
+            #[doc(alias = "getName")]
             pub const fn description(self) -> &'static str {
                 match self {
                     $( Self::$name => $text, )*
@@ -133,11 +135,13 @@ impl ReasonCode {
     pub const GRANTED_QOS_0: Self = Self::Success;
 
     /// The byte on the wire.
+    #[doc(alias = "value")]
     pub const fn as_u8(self) -> u8 {
         self as u8
     }
 
     /// Whether the code reports a failure (0x80 and above).
+    #[doc(alias = "is_failure")]
     pub const fn is_error(self) -> bool {
         self as u8 >= 0x80
     }
@@ -249,6 +253,9 @@ impl ReasonCode {
     }
 
     /// The reason code for an MQTT 3.1 / 3.1.1 CONNACK return code (0..=5).
+    #[doc(alias = "convert_connack_rc_to_reason_code")]
+    #[doc(alias = "connack_string")]
+    #[doc(alias = "ConnackCode")]
     pub const fn from_v3_connack(code: u8) -> Option<Self> {
         match code {
             0 => Some(Self::Success),

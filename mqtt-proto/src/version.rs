@@ -8,12 +8,16 @@ use core::fmt;
 /// written to and read from the wire. MQTT 3.1 is 3.1.1 with protocol name
 /// `MQIsdp`, level 3 and client identifiers of at most 23 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[doc(alias = "MQTTProtocolVersion")]
 pub enum ProtocolVersion {
     /// MQTT 3.1 (protocol name `MQIsdp`, level 3).
+    #[doc(alias = "MQTTv31")]
     V3_1,
     /// MQTT 3.1.1 (protocol name `MQTT`, level 4).
+    #[doc(alias = "MQTTv311")]
     V3_1_1,
     /// MQTT 5.0 (protocol name `MQTT`, level 5).
+    #[doc(alias = "MQTTv5")]
     V5,
 }
 

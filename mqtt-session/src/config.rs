@@ -5,12 +5,14 @@ use mqtt_proto::{Connect, MqttString, ProtocolVersion};
 
 /// When the CONNECT of a new connection asks for a clean start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[doc(alias = "CleanStartOption")]
 pub enum CleanStart {
     /// Every connection starts a new session (3.x `clean_session = 1`).
     #[default]
     Always,
     /// Only the first connection of this session starts clean; reconnects
     /// resume (Paho's default for 5.0).
+    #[doc(alias = "MQTT_CLEAN_START_FIRST_ONLY")]
     FirstOnly,
     /// Always resume the session the server holds (3.x `clean_session = 0`).
     Never,

@@ -55,6 +55,7 @@ pub enum PublishFailure {
 
 /// Why a connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[doc(alias = "DisconnectFlags")]
 pub enum Disconnection {
     /// The application called [`crate::Session::disconnect`].
     Local {

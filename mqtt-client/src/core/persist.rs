@@ -17,6 +17,10 @@ use std::time::Instant;
 /// One client's store, and what waits to be stored.
 pub(crate) struct Persistence {
     store: SharedStore,
+    /// The client id the session was loaded for.
+    pub client_id: String,
+    /// The directory, for a file store the options named by it.
+    pub dir: Option<std::path::PathBuf>,
     /// Received QoS 1/2 messages whose callback has not returned: no byte
     /// leaves meanwhile.
     unreturned: Vec<PacketId>,
@@ -38,6 +42,8 @@ impl Persistence {
         Ok((
             Self {
                 store,
+                client_id: client_id.to_string(),
+                dir: None,
                 unreturned: Vec::new(),
                 held_ops: Vec::new(),
                 unsynced: false,
@@ -65,6 +71,11 @@ impl Persistence {
             }
         }
         self.flush(now)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &SharedStore {
+        &self.store
     }
 
     /// A QoS 1/2 message was received: its callback is to run.

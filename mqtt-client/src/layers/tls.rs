@@ -112,6 +112,7 @@ impl TlsOptions {
 
     /// Trusts the CA certificates of this PEM file instead of the system's
     /// roots (Paho's `ca_certs`).
+    #[doc(alias = "ca_certs")]
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.ca_file = Some(path.into());
         self
@@ -119,6 +120,8 @@ impl TlsOptions {
 
     /// A client certificate (chain) and its private key, both PEM files, for
     /// servers that require mutual TLS (Paho's `certfile` and `keyfile`).
+    #[doc(alias = "certfile")]
+    #[doc(alias = "keyfile")]
     pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         self.client_cert = Some((cert.into(), key.into()));
         self
@@ -126,6 +129,7 @@ impl TlsOptions {
 
     /// ALPN protocols to offer, most preferred first (AWS IoT on port 443
     /// wants `x-amzn-mqtt-ca`, for example).
+    #[doc(alias = "alpn_protocols")]
     pub fn alpn<I, P>(mut self, protocols: I) -> Self
     where
         I: IntoIterator<Item = P>,
@@ -166,6 +170,8 @@ impl TlsOptions {
     /// [`TlsOptions::insecure_skip_hostname_check`]). The connection is
     /// encrypted but anyone on the path can read and change it. For tests
     /// against self-signed brokers only.
+    #[doc(alias = "cert_reqs")]
+    #[doc(alias = "CERT_NONE")]
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.accept_invalid_certs = accept;
         self
@@ -209,6 +215,7 @@ impl TlsOptions {
 
     /// Uses this rustls configuration as it is; the other options except
     /// [`TlsOptions::server_name`] are ignored.
+    #[doc(alias = "tls_set_context")]
     pub fn rustls_config(mut self, config: Arc<ClientConfig>) -> Self {
         self.config = Some(config);
         self

@@ -138,6 +138,7 @@ pub enum WsErrorKind {
 
 /// A WebSocket failure.
 #[derive(Debug, Clone)]
+#[doc(alias = "WebsocketConnectionError")]
 pub struct WsError {
     kind: WsErrorKind,
     message: String,

@@ -12,18 +12,23 @@ use bytes::BytesMut;
 
 /// When the server sends retained messages for a new subscription (5.0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[doc(alias = "retainHandling")]
 pub enum RetainHandling {
     /// 0: at every subscribe.
     #[default]
+    #[doc(alias = "RETAIN_SEND_ON_SUBSCRIBE")]
     SendAtSubscribe = 0,
     /// 1: only when the subscription did not exist.
+    #[doc(alias = "RETAIN_SEND_IF_NEW_SUB")]
     SendAtNewSubscribe = 1,
     /// 2: never.
+    #[doc(alias = "RETAIN_DO_NOT_SEND")]
     DoNotSend = 2,
 }
 
 /// The options of one subscription. Only `qos` exists before 5.0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[doc(alias = "SubscribeOptions")]
 pub struct SubscriptionOptions {
     /// The maximum QoS the server may deliver with.
     pub qos: QoS,
@@ -54,6 +59,7 @@ impl SubscriptionOptions {
 
     /// Sets No Local (5.0): do not receive our own publishes.
     #[must_use]
+    #[doc(alias = "noLocal")]
     pub fn no_local(mut self, no_local: bool) -> Self {
         self.no_local = no_local;
         self
@@ -61,6 +67,7 @@ impl SubscriptionOptions {
 
     /// Sets Retain As Published (5.0).
     #[must_use]
+    #[doc(alias = "retainAsPublished")]
     pub fn retain_as_published(mut self, keep: bool) -> Self {
         self.retain_as_published = keep;
         self
@@ -68,6 +75,7 @@ impl SubscriptionOptions {
 
     /// Sets Retain Handling (5.0).
     #[must_use]
+    #[doc(alias = "retainHandling")]
     pub fn retain_handling(mut self, handling: RetainHandling) -> Self {
         self.retain_handling = handling;
         self

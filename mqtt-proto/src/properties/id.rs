@@ -12,6 +12,7 @@ macro_rules! property_ids {
 
         impl PropertyId {
             /// The property for an identifier byte, `None` if 5.0 defines none.
+            #[doc(alias = "getNameFromIdent")]
             pub const fn from_u8(value: u8) -> Option<Self> {
                 match value {
                     $( $value => Some(Self::$name), )*

@@ -293,6 +293,7 @@ macro_rules! property_group {
     ) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Default)]
+        #[doc(alias = "Properties")]
         pub struct $name {
             $( $(#[$fmeta])* pub $field: property_group!(@ty $mode $ty), )*
         }

@@ -95,6 +95,7 @@ impl<T> Node<T> {
 /// a `+` branch). The iterator keeps its position in a fixed-size state (a node
 /// and a byte offset, walking back up by parent links), so a lookup never
 /// allocates, whatever the depth.
+#[doc(alias = "MQTTMatcher")]
 pub struct TopicRouter<T> {
     /// `nodes[ROOT]` is the root. Nodes freed by `remove` are recycled
     /// through `free` so that ids stay stable and small.
