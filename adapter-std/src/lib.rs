@@ -38,6 +38,9 @@
 //!
 //! Coming from Paho? [`coming_from_paho`] maps every name of paho-mqtt
 //! 2.x to its equivalent here and lists what behaves differently.
+//! [`durable_sessions`] tells how a session store
+//! ([`ClientOptions::session_dir`]) makes a client survive a kill, and the
+//! exact guarantee.
 //!
 //! # Concurrency model
 //!
@@ -110,6 +113,7 @@
 mod client;
 pub mod coming_from_paho;
 mod connector;
+pub mod durable_sessions;
 pub mod helpers;
 mod loops;
 mod network;

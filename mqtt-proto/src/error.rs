@@ -2,7 +2,7 @@
 //! the peer sent, [`EncodeError`] for a packet the caller asked to write.
 
 use crate::packet_type::PacketType;
-use crate::properties::id::PropertyId;
+use crate::property_id::PropertyId;
 use crate::reason::ReasonCode;
 use crate::string::StringError;
 use crate::topic::TopicError;

@@ -40,6 +40,7 @@ mod error;
 pub mod packet;
 mod packet_type;
 pub mod properties;
+mod property_id;
 mod qos;
 mod reason;
 #[cfg(feature = "reference")]

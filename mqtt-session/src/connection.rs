@@ -110,7 +110,7 @@ pub(crate) struct Connection {
     /// Maximum had no room for them when the session resumed.
     pub held_resends: VecDeque<PacketId>,
     /// The release sweep of an adopted session, while its PUBCOMPs come back.
-    pub sweep: Option<crate::sweep::Sweep>,
+    pub sweep: Option<Sweep>,
     /// Whether a CONNECT before this one asked to resume a session that
     /// never connected (see `SessionState::resume_unconfirmed`).
     pub resumed_before: bool,
@@ -119,5 +119,87 @@ pub(crate) struct Connection {
 impl Connection {
     pub fn busy_packet_ids(&self) -> Vec<PacketId> {
         self.requests.iter().map(|r| r.packet_id).collect()
+    }
+}
+
+/// A release sweep in progress on one connection (see `crate::sweep`):
+/// which PUBCOMP comes next. Kept here, with the connection it lives on,
+/// so that this module need not import the session.
+#[derive(Debug)]
+pub(crate) struct Sweep {
+    /// The identifier whose PUBCOMP comes next (past 65,535: none).
+    next: u32,
+    /// Identifiers this client held when the sweep began, in ascending
+    /// order: they are its own, resent as usual, and not swept.
+    skip: Vec<u16>,
+}
+
+impl Sweep {
+    /// A sweep of every identifier but those in `skip`.
+    pub fn new(mut skip: Vec<u16>) -> Self {
+        skip.sort_unstable();
+        skip.dedup();
+        let mut sweep = Self { next: 1, skip };
+        sweep.next = sweep.advance(1);
+        sweep
+    }
+
+    /// The identifiers still to be released, in the order they go out.
+    pub fn remaining(&self) -> impl Iterator<Item = PacketId> + '_ {
+        let mut id = self.next;
+        core::iter::from_fn(move || {
+            let packet_id = PacketId::new(u16::try_from(id).ok()?)?;
+            id = self.advance(id + 1);
+            Some(packet_id)
+        })
+    }
+
+    /// Takes a PUBCOMP: `None` if it is not the one the sweep waits for,
+    /// else whether it was the last.
+    pub fn take(&mut self, packet_id: PacketId) -> Option<bool> {
+        if self.next != u32::from(packet_id.get()) {
+            return None;
+        }
+        self.next = self.advance(self.next + 1);
+        Some(self.next > u32::from(u16::MAX))
+    }
+
+    /// The first swept identifier at or after `from`.
+    fn advance(&self, mut from: u32) -> u32 {
+        while from <= u32::from(u16::MAX) && self.skip.binary_search(&(from as u16)).is_ok() {
+            from += 1;
+        }
+        from
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+
+    fn ids(sweep: &Sweep) -> Vec<u16> {
+        sweep.remaining().map(|p| p.get()).collect()
+    }
+
+    #[test]
+    fn a_sweep_releases_every_identifier_but_the_held_ones_in_order() {
+        let sweep = Sweep::new(vec![3, 1, 3, 65_535]);
+        let all = ids(&sweep);
+        assert_eq!(all.len(), 65_535 - 3);
+        assert_eq!(&all[..3], &[2, 4, 5]);
+        assert_eq!(*all.last().unwrap(), 65_534);
+    }
+
+    #[test]
+    fn a_sweep_takes_its_pubcomps_in_order_and_ends_at_the_last() {
+        let mut sweep = Sweep::new((2..=65_533).collect());
+        let p = |n| PacketId::new(n).unwrap();
+        assert_eq!(sweep.take(p(2)), None, "held, not swept");
+        assert_eq!(sweep.take(p(1)), Some(false));
+        assert_eq!(sweep.take(p(65_535)), None, "out of order");
+        assert_eq!(sweep.take(p(65_534)), Some(false));
+        assert_eq!(ids(&sweep), vec![65_535]);
+        assert_eq!(sweep.take(p(65_535)), Some(true));
+        assert_eq!(ids(&sweep), Vec::<u16>::new());
     }
 }

@@ -16,7 +16,10 @@ use core::num::{NonZeroU16, NonZeroU32};
 
 mod boxed;
 mod build;
-pub(crate) mod id;
+// The identifiers live in a leaf module of their own, which errors name
+// too: under `properties` they would make `error` and `properties`
+// import each other.
+pub(crate) use crate::property_id as id;
 pub use boxed::{PropertyBox, PropertySet};
 pub use build::PropertyError;
 pub use id::PropertyId;
