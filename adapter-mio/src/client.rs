@@ -299,11 +299,17 @@ impl MqttClient {
         f: impl FnOnce(&mut ClientCore, Instant) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let result = f(&mut self.inner.borrow_mut().core, Instant::now());
-        // With a session store, what commands produce waits for the next
-        // loop_write (want_write says so): the messages published until
-        // then share one sync of the store (group commit).
-        let durable = self.inner.borrow().core.session().config().durable;
-        self.after_with(!durable);
+        // With a session store, in a Driver, what commands produce waits
+        // for the driver's next round, which writes it: the messages
+        // published until then share one sync of the store (group
+        // commit). A client run by the application's own loop writes at
+        // once, as without a store: that loop may not call loop_write
+        // until the socket's next event.
+        let defer = {
+            let inner = self.inner.borrow();
+            inner.driver.is_some() && inner.core.session().config().durable
+        };
+        self.after_with(!defer);
         result
     }
 

@@ -302,6 +302,13 @@ impl Driver {
         let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
             return;
         };
+        // Bytes a command left for the loop (a client with a session store
+        // defers them to batch its syncs): written now, once per turn, and
+        // first, so that what the write changes (a store failure closing
+        // the socket, a new deadline) is seen below.
+        if slot.client.want_write() {
+            let _ = slot.client.loop_write();
+        }
         // A closed socket's descriptor is still open while its event is
         // handled here, so deregistering it cannot touch another client's.
         let events = slot.client.take_socket_events();
@@ -318,11 +325,6 @@ impl Driver {
         let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
             return;
         };
-        // Bytes a command left for the loop (a client with a session store
-        // defers them to batch its syncs): written now, once per turn.
-        if slot.client.want_write() {
-            let _ = slot.client.loop_write();
-        }
         if deadline != slot.deadline {
             slot.deadline = deadline;
             if let Some(at) = deadline {

@@ -326,3 +326,52 @@ fn a_burst_of_publishes_between_two_run_once_calls_shares_one_sync() {
     driver.client(id).unwrap().disconnect().unwrap();
     driver.run_once(Some(Duration::ZERO)).unwrap();
 }
+
+/// A durable client run by the application's own loop, not a `Driver`:
+/// a publish is written by the call itself, as without a store, since
+/// that loop may not call `loop_write` until the socket's next event.
+#[test]
+fn a_durable_client_in_the_applications_own_loop_writes_a_publish_at_once() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let broker = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut head = [0u8; 2];
+        s.read_exact(&mut head).unwrap();
+        let mut connect = vec![0u8; head[1] as usize];
+        s.read_exact(&mut connect).unwrap();
+        s.write_all(&[0x20, 0x02, 0x00, 0x00]).unwrap();
+        // The PUBLISH: fixed header, topic "t", packet id 1, payload "x".
+        let mut publish = [0u8; 8];
+        s.read_exact(&mut publish).unwrap();
+        tx.send(publish).unwrap();
+        // Held open until the client is done.
+        let _ = s.read(&mut [0u8; 64]);
+    });
+    let options = ClientOptions::new("127.0.0.1", port)
+        .client_id("mio-own-loop")
+        .clean_start(false)
+        .keep_alive(Duration::ZERO)
+        .session_store(MemoryStore::new());
+    let client = MqttClient::new(options).unwrap();
+    client.connect().unwrap();
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !client.is_connected() {
+        assert!(std::time::Instant::now() < deadline, "no CONNACK");
+        let _ = client.loop_read();
+        let _ = client.loop_write();
+        client.loop_misc().unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // No loop call from here on: the publish call writes.
+    client.publish("t", "x", QoS::AtLeastOnce, false).unwrap();
+    let publish = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the PUBLISH written by the publish call");
+    assert_eq!(publish, [0x32, 6, 0, 1, b't', 0, 1, b'x']);
+    drop(client);
+    broker.join().unwrap();
+}

@@ -242,7 +242,8 @@ impl Client {
     /// Resets the client to a fresh one made from `options` (Paho's
     /// `reinitialise(client_id, clean_session, userdata)`): a new session
     /// (unfinished messages are dropped, their handles fail with
-    /// `PublishFailure::SessionLost`), the new client id, clean session,
+    /// `PublishFailure::SessionLost`; with a session store, see below),
+    /// the new client id, clean session,
     /// user data and every other option, no callbacks (Paho's reinitialise
     /// clears them too: set them again). An open connection is closed at
     /// once without DISCONNECT, as Paho drops its socket, so the broker

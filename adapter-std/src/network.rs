@@ -466,7 +466,9 @@ impl Shared {
     /// Puts `core` in place of the client's core (`reinitialise`), for the
     /// baton's holder: the transport closes at once, without DISCONNECT
     /// (as Paho's `reinitialise` drops its socket), the old core's events
-    /// are dropped and the handles still waiting fail with `SessionLost`.
+    /// are dropped and the handles still waiting fail with `SessionLost`
+    /// (but those `make` moved to the new core, which continues a stored
+    /// session).
     /// Waits for a pen that another thread holds to be put down. The new
     /// core is made by `make` from the old one, under the lock, so that
     /// no command reaches the old core after the new one loaded the

@@ -141,6 +141,11 @@ impl ClientCore {
             (same_id && same_store).then(|| p.store().clone())
         });
         let continued = shared.is_some();
+        // What the old core appended is made durable before the new one
+        // writes anything (and before another session replaces it).
+        if let Some(persist) = previous.persist.as_mut() {
+            persist.sync()?;
+        }
         let mut core = Self::build(options, None, shared)?;
         if continued {
             let state = core.session.state();
@@ -166,6 +171,10 @@ impl ClientCore {
         open_store: Option<SharedStore>,
     ) -> Result<Self, Error> {
         let mut config = options.session_config()?;
+        // Everything that can fail before the store is touched: loading
+        // may rebind a store shared with a core this one replaces.
+        let layers = options.layer_setup()?.map(Box::new);
+        let take_over = open_store.is_some();
         let store = match open_store {
             Some(store) => Some(store),
             None => options.store_value().open()?,
@@ -192,7 +201,7 @@ impl ClientCore {
             Some(store) => {
                 config.durable = true;
                 let client_id = config.connect.client_id.to_string();
-                let (mut persist, stored) = Persistence::load(store, &client_id)?;
+                let (mut persist, stored) = Persistence::load(store, &client_id, take_over)?;
                 if let StoreChoice::Dir(dir) = options.store_value() {
                     persist.dir = Some(dir.clone());
                 }
@@ -210,7 +219,7 @@ impl ClientCore {
             .payloads(options.log_payloads_value());
         Ok(Self {
             session,
-            layers: options.layer_setup()?.map(Box::new),
+            layers,
             endpoint: options.endpoint().into(),
             link: None,
             reconnect: Reconnect::new(min, max, options.retry_first_connection_value()),

@@ -33,12 +33,19 @@ pub(crate) struct Persistence {
 }
 
 impl Persistence {
-    /// Loads what `store` holds for `client_id`.
+    /// Loads what `store` holds for `client_id`; with `take_over`, for a
+    /// client taking over from the one that loaded it through this store
+    /// ([`crate::store::SessionStore::reload`]).
     pub fn load(
         store: SharedStore,
         client_id: &str,
+        take_over: bool,
     ) -> Result<(Self, Option<DurableState>), StoreError> {
-        let stored = lock(&store).load(client_id)?;
+        let stored = if take_over {
+            lock(&store).reload(client_id)?
+        } else {
+            lock(&store).load(client_id)?
+        };
         Ok((
             Self {
                 store,

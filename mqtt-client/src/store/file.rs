@@ -25,7 +25,7 @@
 //! The workload is a stream of small appends with one sync per batch, and
 //! a read of everything at start: exactly a log. Measured on this machine
 //! (Debian, ext4, `benches` e2e with the store, see docs/benchmarks.md), a
-//! sync costs about 120 µs and dominates; a log writes each batch once,
+//! sync costs about 200 µs and dominates (`cargo bench --bench store`); a log writes each batch once,
 //! where a B-tree store (redb) writes pages and a second copy for its own
 //! crash safety. The code is short enough to read in one sitting, and its
 //! failure modes (torn tail, full disk) are tested directly.
@@ -128,18 +128,23 @@ impl FileStore {
 }
 
 impl SessionStore for FileStore {
-    fn load(&mut self, client_id: &str) -> Result<Option<DurableState>, StoreError> {
-        if let Some(log) = self
+    fn reload(&mut self, client_id: &str) -> Result<Option<DurableState>, StoreError> {
+        match self
             .open
             .as_ref()
             .filter(|l| l.state.client_id == client_id)
         {
-            // Loaded again through this store (a client reinitialised on
-            // its own session): what it holds now, from the log already
-            // open and locked, which a second opening would find in use.
-            let header = 8 + client_id.len() as u64;
-            return Ok((log.len > header).then(|| log.state.clone()));
+            // What the log already open and locked holds, which a second
+            // opening would find in use.
+            Some(log) => {
+                let header = 8 + client_id.len() as u64;
+                Ok((log.len > header).then(|| log.state.clone()))
+            }
+            None => self.load(client_id),
         }
+    }
+
+    fn load(&mut self, client_id: &str) -> Result<Option<DurableState>, StoreError> {
         let path = self.path_for(client_id);
         let lock_path = path.with_extension("mqss.lock");
         let lock = private_file(&lock_path, false)?;

@@ -92,6 +92,16 @@ pub trait SessionStore: Send {
     /// [`StoreError::ClientIdMismatch`].
     fn load(&mut self, client_id: &str) -> Result<Option<DurableState>, StoreError>;
 
+    /// What is stored for `client_id` now, for a client that takes over
+    /// from the one that loaded it through this same store (a client
+    /// reinitialised on its own session), whose appends it includes. The
+    /// first client is gone by then, so a store that refuses a second
+    /// client of one session ([`StoreError::InUse`]) lets this one in.
+    /// By default, [`SessionStore::load`].
+    fn reload(&mut self, client_id: &str) -> Result<Option<DurableState>, StoreError> {
+        self.load(client_id)
+    }
+
     /// Appends operations, in order. When it returns they must survive the
     /// program being killed (a write to a file is enough; the data is in
     /// the operating system's hands). On error nothing of the batch may
