@@ -137,6 +137,7 @@ impl Client {
                         dispatched: 0,
                         connector,
                         connect_timeout: options.connect_timeout_value(),
+                        batch_window: options.batch_window_value(),
                         custom_connector,
                         retry_first_connection: options.retry_first_connection_value(),
                     }),
@@ -280,6 +281,7 @@ impl Client {
                 st.connector = Arc::new(TcpConnector::new(&options));
             }
             st.connect_timeout = options.connect_timeout_value();
+            st.batch_window = options.batch_window_value();
             st.retry_first_connection = options.retry_first_connection_value();
         }
         self.set_callbacks(|c| *c = Callbacks::default());

@@ -78,6 +78,16 @@
 //!   write what the command produced, as Paho and libmosquitto write
 //!   directly when no loop runs.
 //!
+//! While the broker streams (the last read brought four packets or more,
+//! or 32 or more messages are in flight), the holder first sleeps the
+//! batch window ([`ClientOptions::batch_window`], 200 µs by default)
+//! before it polls, so that the next read, the answers and the write
+//! each carry a batch: one wake-up per batch instead of one per packet,
+//! which is most of the CPU a message costs under load. A request and its
+//! answers never count as a stream, and a command during that sleep
+//! wakes the poll that follows it, so nothing waits longer than the
+//! window.
+//!
 //! A command on another thread updates the core under the lock. If the
 //! holder sleeps in `poll` and nothing is in flight, the command's thread
 //! takes the pen and writes its bytes itself: no input is due to wake the
@@ -102,7 +112,8 @@
 //!    wake-up that comes before the sleep stays pending in the poll.
 //! 4. Every event reaches its callback as soon as the holder has it, never
 //!    when a timer happens to expire: the loop sleeps until input, a
-//!    wake-up or the core's next deadline, nothing else.
+//!    wake-up or the core's next deadline, nothing else (and, under a
+//!    stream, the batch window first).
 //! 5. A waiting thread is woken when what it waits for may have changed: a
 //!    handle settled, an attempt decided, callbacks dispatched, the baton
 //!    let go.

@@ -13,6 +13,17 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
+/// Messages in flight from which a client counts as streaming: its
+/// acknowledgements come as a stream, and its reads gather for the batch
+/// window.
+const STREAMING_INFLIGHT: usize = 32;
+
+/// Packets in one read from which the broker counts as streaming. A
+/// request and its answers bring up to three at once (a QoS 2 message to
+/// the client's own subscription: PUBCOMP, PUBLISH, and a PUBREL), so
+/// only more means the input outruns the wake-ups.
+const STREAMING_PACKETS: u64 = 4;
+
 /// The waker's token in the poll.
 const WAKE: Token = Token(0);
 /// The socket's token in the poll.
@@ -62,6 +73,8 @@ pub(crate) struct State {
     /// `reinitialise` unless the application gave its own (`custom_connector`).
     pub connector: Arc<dyn Connector>,
     pub connect_timeout: Duration,
+    /// [`mqtt_client::ClientOptions::batch_window`].
+    pub batch_window: Duration,
     pub custom_connector: bool,
     /// Whether `loop_forever` retries a failed first connection (the
     /// option; `loop_forever_with` overrides it for one loop).
@@ -76,6 +89,9 @@ pub(crate) struct Io {
     socket: Option<Arc<dyn Socket>>,
     /// The last read filled the buffer: more may wait in the socket.
     read_more: bool,
+    /// The last read brought [`STREAMING_PACKETS`] or more: the broker
+    /// streams.
+    streaming: bool,
     buf: Box<[u8]>,
 }
 
@@ -117,6 +133,7 @@ impl Io {
                 events: Events::with_capacity(8),
                 socket: None,
                 read_more: false,
+                streaming: false,
                 buf: vec![0; READ_BUFFER].into_boxed_slice(),
             },
             waker,
@@ -324,6 +341,7 @@ impl Shared {
     /// for the callbacks if `dispatch`, else leaves them in the core.
     pub fn turn(&self, io: &mut Io, wait: Wait, dispatch: bool) -> Vec<ClientEvent> {
         let me = thread::current().id();
+        let mut gather = Duration::ZERO;
         let timeout = {
             let mut st = self.lock();
             let now = Instant::now();
@@ -342,6 +360,14 @@ impl Shared {
                     if busy {
                         Some(Some(Duration::ZERO))
                     } else {
+                        // Under a stream, input gathers for the batch
+                        // window before the next read (see
+                        // `ClientOptions::batch_window`).
+                        let streaming = io.streaming
+                            || st.core.session().state().inflight.len() >= STREAMING_INFLIGHT;
+                        if streaming {
+                            gather = st.batch_window;
+                        }
                         st.baton = Baton::Held {
                             by: me,
                             polling: true,
@@ -356,7 +382,14 @@ impl Shared {
             }
         };
         let mut readable = io.read_more;
-        if let Some(timeout) = timeout {
+        if let Some(mut timeout) = timeout {
+            if !gather.is_zero() {
+                // A command meanwhile wakes the poll below (or, with nothing
+                // in flight, writes itself): it waits at most the window.
+                let nap = timeout.map_or(gather, |t| t.min(gather));
+                thread::sleep(nap);
+                timeout = timeout.map(|t| t.saturating_sub(nap));
+            }
             match io.poll.poll(&mut io.events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -373,9 +406,14 @@ impl Shared {
             polling: false,
         };
         let now = Instant::now();
+        let received = st.core.session().packets_received();
+        io.streaming = false;
         match read {
             Input::Nothing => {}
-            Input::Data(n) => st.core.handle_read(now, &io.buf[..n]),
+            Input::Data(n) => {
+                st.core.handle_read(now, &io.buf[..n]);
+                io.streaming = st.core.session().packets_received() - received >= STREAMING_PACKETS;
+            }
             Input::Eof => st.core.handle_read_eof(now),
             Input::Failed(e) => st.core.handle_transport_error(now, e),
         }

@@ -65,6 +65,8 @@ pub struct Session {
     /// Changes to the durable state not yet taken by the host
     /// ([`SessionConfig::durable`]).
     pub(crate) journal: VecDeque<StoreOp>,
+    /// Packets decoded from the server, over every connection.
+    pub(crate) packets_received: u64,
 }
 
 impl Session {
@@ -84,6 +86,7 @@ impl Session {
             events: VecDeque::new(),
             inflight_ids: InflightIds::default(),
             journal: VecDeque::new(),
+            packets_received: 0,
         }
     }
 
@@ -347,11 +350,22 @@ impl Session {
                 return;
             };
             match conn.decoder.decode(&mut conn.rx) {
-                Ok(Some(packet)) => self.handle_packet(now, packet),
+                Ok(Some(packet)) => {
+                    self.packets_received += 1;
+                    self.handle_packet(now, packet)
+                }
                 Ok(None) => return,
                 Err(e) => return self.protocol_error(now, ProtocolError::Decode(e)),
             }
         }
+    }
+
+    /// How many packets [`Session::handle_input`] decoded from the server,
+    /// over every connection: a host can tell from it whether one read
+    /// brought several packets (the server streams faster than the host
+    /// wakes up for each).
+    pub fn packets_received(&self) -> u64 {
+        self.packets_received
     }
 
     /// Runs the timers: connect timeout, keep alive, PINGRESP timeout,
