@@ -325,6 +325,14 @@ impl MqttClient {
 
     // ---- the driver's part ----
 
+    /// Packets received so far, and messages in flight: whether the
+    /// broker streams to this client (the driver's batch window).
+    pub(crate) fn load(&self) -> (u64, usize) {
+        let inner = self.inner.borrow();
+        let session = inner.core.session();
+        (session.packets_received(), session.state().inflight.len())
+    }
+
     pub(crate) fn link_driver(&self, link: Option<DriverLink>) {
         let mut inner = self.inner.borrow_mut();
         inner.reports_sockets |= link.is_some();

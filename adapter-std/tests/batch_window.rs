@@ -131,7 +131,7 @@ fn a_stream_arrives_whole_with_the_batch_window_and_without_it() {
     let count = 5_000;
     for window in [
         Duration::ZERO,
-        adapter_std::ClientOptions::new("h", 1).batch_window_value(),
+        adapter_std::ClientOptions::DEFAULT_BATCH_WINDOW,
         Duration::from_millis(20),
     ] {
         let got = stream(&broker, window, count);

@@ -163,7 +163,7 @@ impl ClientOptions {
             manual_ack: false,
             auto_topic_alias: false,
             connect_timeout: Duration::from_secs(30),
-            batch_window: Duration::from_micros(200),
+            batch_window: Self::DEFAULT_BATCH_WINDOW,
             ping_timeout: None,
             max_incoming_packet_size: mqtt_session::DEFAULT_MAX_INCOMING_PACKET_SIZE,
             reconnect_min: Duration::from_secs(1),
@@ -347,6 +347,9 @@ impl ClientOptions {
         self
     }
 
+    /// The default [`ClientOptions::batch_window`]: 200 µs.
+    pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_micros(200);
+
     /// How long a network thread lets input gather before it reads again
     /// while the broker streams: when its last read brought several
     /// packets at once, or 32 or more of its messages are in flight.
@@ -358,7 +361,8 @@ impl ClientOptions {
     /// CPU per message at QoS 1). A lone message, a request and its
     /// answer, or a trickle of packets never waits for it: only packets
     /// arriving faster than one per wake-up do, by at most the window.
-    /// Used by the blocking client's loops.
+    /// Used by the blocking client's loops; `adapter-mio`'s `Driver` has
+    /// its own (`Driver::set_batch_window`).
     pub fn batch_window(mut self, window: Duration) -> Self {
         self.batch_window = window;
         self
