@@ -30,6 +30,9 @@ const STREAMING_PACKETS: u64 = 4;
 /// Messages in flight from which a client counts as streaming.
 const STREAMING_INFLIGHT: usize = 32;
 
+/// Readiness events one poll takes.
+const EVENTS: usize = 1024;
+
 /// Drives any number of [`MqttClient`]s on one thread: one `mio::Poll` for
 /// all sockets, one timer heap for all deadlines, and a per-client read
 /// budget with round-robin service so one busy connection cannot starve
@@ -71,6 +74,8 @@ pub struct Driver {
     /// A client's last read this round brought a batch, or it has many
     /// messages in flight: the next round lets input gather first.
     streaming: bool,
+    /// The last poll filled the event buffer: more sockets are ready.
+    poll_full: bool,
 }
 
 impl std::fmt::Debug for Driver {
@@ -86,7 +91,7 @@ impl Driver {
     pub fn new() -> io::Result<Self> {
         Ok(Self {
             poll: Poll::new()?,
-            events: Events::with_capacity(1024),
+            events: Events::with_capacity(EVENTS),
             slots: Vec::new(),
             free: Vec::new(),
             timers: Timers::default(),
@@ -95,6 +100,7 @@ impl Driver {
             live: 0,
             batch_window: mqtt_client::ClientOptions::DEFAULT_BATCH_WINDOW,
             streaming: false,
+            poll_full: false,
         })
     }
 
@@ -184,7 +190,9 @@ impl Driver {
 
     /// Waits for socket readiness or the next deadline (at most `timeout`)
     /// and serves every client that is ready or was changed by a command.
-    /// Returns how many client activations it performed.
+    /// Returns how many client activations it performed. While a broker
+    /// streams to one of the clients, it first lets input gather for the
+    /// batch window ([`Driver::set_batch_window`]), within `timeout`.
     pub fn run_once(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         let mut served = self.sync_dirty();
         let now = Instant::now();
@@ -198,7 +206,10 @@ impl Driver {
         if !self.backlog.is_empty() {
             wait = Some(Duration::ZERO);
         }
-        if std::mem::take(&mut self.streaming) && wait != Some(Duration::ZERO) {
+        // A poll that filled the event buffer left ready sockets for the
+        // next: they are served at once, not after a window.
+        let streaming = std::mem::take(&mut self.streaming);
+        if streaming && !self.poll_full && wait != Some(Duration::ZERO) {
             let nap = wait.map_or(self.batch_window, |w| w.min(self.batch_window));
             if !nap.is_zero() {
                 std::thread::sleep(nap);
@@ -210,6 +221,7 @@ impl Driver {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+        self.poll_full = self.events.iter().count() >= EVENTS;
         let ready: Vec<(usize, bool, bool)> = self
             .events
             .iter()
@@ -316,7 +328,11 @@ impl Driver {
                 }
             }
             let (now_received, inflight) = slot.client.load();
-            if now_received - received >= STREAMING_PACKETS || inflight >= STREAMING_INFLIGHT {
+            // Saturating: a callback replacing the client's core would
+            // restart its count.
+            if now_received.saturating_sub(received) >= STREAMING_PACKETS
+                || inflight >= STREAMING_INFLIGHT
+            {
                 self.streaming = true;
             }
         }

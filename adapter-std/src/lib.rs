@@ -84,9 +84,9 @@
 //! before it polls, so that the next read, the answers and the write
 //! each carry a batch: one wake-up per batch instead of one per packet,
 //! which is most of the CPU a message costs under load. A request and its
-//! answers never count as a stream, and a command during that sleep
-//! wakes the poll that follows it, so nothing waits longer than the
-//! window.
+//! answers never count as a stream; while one runs, other input and a
+//! command during that sleep (which wakes the poll that follows it) wait
+//! at most the window.
 //!
 //! A command on another thread updates the core under the lock. If the
 //! holder sleeps in `poll` and nothing is in flight, the command's thread

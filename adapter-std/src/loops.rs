@@ -14,7 +14,10 @@ impl Client {
     /// happened, including what happened since the last call (an
     /// on_disconnect after `disconnect`). Fails while a `loop_start` or
     /// `loop_forever` runs, and with [`Error::NotConnected`] when there is
-    /// no connection, none wanted and nothing to report.
+    /// no connection, none wanted and nothing to report. While the broker
+    /// streams, it first lets input gather for the batch window
+    /// ([`ClientOptions::batch_window`](mqtt_client::ClientOptions::batch_window)),
+    /// within `timeout`.
     #[doc(alias = "loop")]
     pub fn loop_once(&self, timeout: Duration) -> Result<(), Error> {
         let shared = &self.inner.net;

@@ -387,8 +387,10 @@ impl Shared {
                 // A command meanwhile wakes the poll below (or, with nothing
                 // in flight, writes itself): it waits at most the window.
                 let nap = timeout.map_or(gather, |t| t.min(gather));
-                thread::sleep(nap);
-                timeout = timeout.map(|t| t.saturating_sub(nap));
+                if !nap.is_zero() {
+                    thread::sleep(nap);
+                    timeout = timeout.map(|t| t.saturating_sub(nap));
+                }
             }
             match io.poll.poll(&mut io.events, timeout) {
                 Ok(()) => {}

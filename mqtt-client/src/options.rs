@@ -358,9 +358,10 @@ impl ClientOptions {
     /// Under a stream, a thread that wakes up for every packet spends most
     /// of its time waking up: with the window, each wake-up reads, answers
     /// and writes a batch (in the end-to-end benchmark, a quarter of the
-    /// CPU per message at QoS 1). A lone message, a request and its
-    /// answer, or a trickle of packets never waits for it: only packets
-    /// arriving faster than one per wake-up do, by at most the window.
+    /// CPU per message at QoS 1). A request and its answers, or a trickle
+    /// of packets, never count as a stream. While one runs, anything else
+    /// on the connection (a SUBACK, a lone message) may wait up to one
+    /// window; nothing waits longer, and with no stream nothing waits.
     /// Used by the blocking client's loops; `adapter-mio`'s `Driver` has
     /// its own (`Driver::set_batch_window`).
     pub fn batch_window(mut self, window: Duration) -> Self {
