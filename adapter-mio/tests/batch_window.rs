@@ -7,31 +7,11 @@
 use adapter_mio::{Driver, MqttClient};
 use mqtt_client::{ClientOptions, MessageHandle};
 use mqtt_proto::QoS;
-use mqtt_testing::Broker;
+use mqtt_testing::{read_packet, Broker};
 use std::collections::{BTreeSet, VecDeque};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Reads one MQTT packet: its first byte and its body.
-fn read_packet(s: &mut std::net::TcpStream) -> (u8, Vec<u8>) {
-    use std::io::Read;
-    let mut first = [0u8; 1];
-    s.read_exact(&mut first).unwrap();
-    let (mut len, mut shift) = (0usize, 0);
-    loop {
-        let mut b = [0u8; 1];
-        s.read_exact(&mut b).unwrap();
-        len |= usize::from(b[0] & 0x7f) << shift;
-        shift += 7;
-        if b[0] & 0x80 == 0 {
-            break;
-        }
-    }
-    let mut body = vec![0u8; len];
-    s.read_exact(&mut body).unwrap();
-    (first[0], body)
-}
 
 /// Runs rounds (each may wait up to 5 s) until `done`, at most `limit`.
 fn rounds(driver: &mut Driver, limit: Duration, mut done: impl FnMut(&Driver) -> bool) {

@@ -7,8 +7,7 @@
 use adapter_mio::{
     ClientOptions, ConnectInfo, Driver, Error, Mid, MqttClient, ProtocolVersion, QoS, ReasonCode,
 };
-use mqtt_testing::Broker;
-use std::net::TcpListener;
+use mqtt_testing::{closed_port, Broker};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -166,14 +165,6 @@ fn user_data_reaches_the_callbacks() {
         *c.user_data::<Mutex<u32>>().unwrap().lock().unwrap() == 1
     });
     driver.client(id).unwrap().disconnect().unwrap();
-}
-
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]

@@ -12,35 +12,14 @@ use adapter_mio::{ClientId, Driver, MqttClient};
 use mqtt_client::store::{FileStore, MemoryStore};
 use mqtt_client::{ClientOptions, MessageHandle};
 use mqtt_proto::{ConnectProperties, ProtocolVersion, QoS};
-use mqtt_testing::Broker;
+use mqtt_testing::{closed_port, Broker, TempDir};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5];
 const LIMIT: Duration = Duration::from_secs(30);
 const MESSAGES: usize = 10;
-
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "mqtt-mio-session-store-{name}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A client keeping its session: fixed id, clean session off (5.0: a
 /// session that outlives the connection).
@@ -57,14 +36,6 @@ fn durable(port: u16, id: &str, version: ProtocolVersion) -> ClientOptions {
         });
     }
     options
-}
-
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A subscriber to `filter` (QoS 2) in `driver`; the payloads it gets.

@@ -8,7 +8,7 @@ mod common;
 use adapter_std::{Client, MessageHandle};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS};
-use mqtt_testing::Broker;
+use mqtt_testing::{read_packet, Broker};
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -142,26 +142,6 @@ fn a_stream_arrives_whole_with_the_batch_window_and_without_it() {
         );
         assert_eq!(got.last(), Some(&(count - 1)), "window {window:?}");
     }
-}
-
-/// Reads one MQTT packet: its first byte and its body.
-fn read_packet(s: &mut std::net::TcpStream) -> (u8, Vec<u8>) {
-    use std::io::Read;
-    let mut first = [0u8; 1];
-    s.read_exact(&mut first).unwrap();
-    let (mut len, mut shift) = (0usize, 0);
-    loop {
-        let mut b = [0u8; 1];
-        s.read_exact(&mut b).unwrap();
-        len |= usize::from(b[0] & 0x7f) << shift;
-        shift += 7;
-        if b[0] & 0x80 == 0 {
-            break;
-        }
-    }
-    let mut body = vec![0u8; len];
-    s.read_exact(&mut body).unwrap();
-    (first[0], body)
 }
 
 /// A broker answering each QoS 1 PUBLISH with three packets in one write

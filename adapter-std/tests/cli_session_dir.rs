@@ -9,7 +9,7 @@
 
 use adapter_std::{Client, ClientOptions};
 use mqtt_proto::{ProtocolVersion, QoS};
-use mqtt_testing::Broker;
+use mqtt_testing::{read_packet, Broker, TempDir};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
@@ -19,27 +19,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// Longest any run may take before the test kills it and fails.
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "mqtt-cli-session-dir-{name}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The compiled example `name`, next to this test's own executable, and
 /// no older than its sources.
@@ -165,7 +144,7 @@ fn sub_with_a_session_dir_gets_what_was_published_while_away_exactly_once() {
     for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
         for qos in ["1", "2"] {
             let what = format!("{version} -q {qos}");
-            let tmp = TempDir::new(&format!("away-{version}-{qos}"));
+            let tmp = TempDir::created(&format!("away-{version}-{qos}"));
             // Created by the store, private to its owner.
             let dir = tmp.0.join("store");
             let dir_arg = dir.to_str().unwrap();
@@ -240,7 +219,7 @@ fn sub_with_a_session_dir_gets_what_was_published_while_away_exactly_once() {
 fn pub_with_a_session_dir_publishes_and_keeps_its_store_private() {
     let broker = Broker::start();
     let port = broker.port().to_string();
-    let tmp = TempDir::new("pub");
+    let tmp = TempDir::created("pub");
     let dir = tmp.0.join("store");
     let out = run(
         "pub",
@@ -272,7 +251,7 @@ fn pub_with_a_session_dir_publishes_and_keeps_its_store_private() {
 
 #[test]
 fn a_session_dir_others_can_write_to_is_refused_naming_it() {
-    let tmp = TempDir::new("open");
+    let tmp = TempDir::created("open");
     let dir = tmp.0.join("world-writable");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -313,25 +292,6 @@ fn a_session_dir_others_can_write_to_is_refused_naming_it() {
 // ---------------------------------------------------------------------
 // A kill between a QoS 2 message's PUBREC and its PUBCOMP, against a
 // scripted broker (a real one answers the PUBREC at once).
-
-/// Reads one MQTT packet: its first byte and its body.
-fn read_packet(stream: &mut TcpStream) -> (u8, Vec<u8>) {
-    let mut byte = [0u8; 1];
-    stream.read_exact(&mut byte).expect("a packet");
-    let first = byte[0];
-    let (mut len, mut shift) = (0usize, 0);
-    loop {
-        stream.read_exact(&mut byte).expect("remaining length");
-        len |= usize::from(byte[0] & 0x7f) << shift;
-        if byte[0] & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    let mut body = vec![0u8; len];
-    stream.read_exact(&mut body).expect("packet body");
-    (first, body)
-}
 
 /// A packet with this first byte and body (bodies under 128 bytes).
 fn packet(first: u8, body: &[u8]) -> Vec<u8> {
@@ -377,7 +337,7 @@ fn accept_sub(listener: &TcpListener, session_present: bool) -> TcpStream {
 fn sub_killed_between_pubrec_and_pubcomp_prints_the_message_exactly_once() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
-    let tmp = TempDir::new("kill");
+    let tmp = TempDir::created("kill");
     let dir = tmp.0.join("store");
     let topic = "cli/session-dir/kill";
     let args = |extra: &[&'static str]| {

@@ -5,19 +5,10 @@ mod common;
 use adapter_std::{Client, ClientOptions, Disconnection, Error};
 use common::*;
 use mqtt_proto::{ProtocolVersion, QoS};
-use mqtt_testing::Broker;
+use mqtt_testing::{closed_port, Broker};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
-
-fn closed_port() -> u16 {
-    // Bound then released: nothing listens there.
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[test]
 fn loop_once_drives_everything_from_the_callers_thread() {

@@ -12,9 +12,8 @@ use adapter_std::{
     SubscriptionOptions, Will,
 };
 use common::*;
-use mqtt_testing::Broker;
+use mqtt_testing::{closed_port, Broker};
 use std::io::Write;
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -439,15 +438,6 @@ fn an_accepted_connection_reaches_on_connect_as_success() {
     client.connect().unwrap();
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), (false, ReasonCode::Success));
     client.disconnect().unwrap();
-}
-
-/// A port nobody listens on.
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Paho's `loop_forever(retry_first_connection=False)` default: a first

@@ -17,33 +17,14 @@ use adapter_std::{
 };
 use common::*;
 use mqtt_session::{DurableState, StoreOp, WallClock};
-use mqtt_testing::Broker;
+use mqtt_testing::{closed_port, Broker, TempDir};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("mqtt-session-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700));
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A client keeping its session: fixed id, clean session off (5.0: a
 /// session that outlives the connection), no store yet.
@@ -60,15 +41,6 @@ fn durable(port: u16, id: &str, version: ProtocolVersion) -> ClientOptions {
         });
     }
     options
-}
-
-/// A port nothing listens on.
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Publishes `marker` (QoS 1) on `topic` through `client` and returns the

@@ -6,30 +6,10 @@ use mqtt_client::store::{FileStore, MemoryStore, SessionStore, StoreError};
 use mqtt_client::{ClientCore, ClientOptions, Completion, Error, TlsOptions};
 use mqtt_proto::{QoS, TopicName};
 use mqtt_session::{DurableState, OutboundMessage, StoreOp, WallClock};
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use mqtt_testing::TempDir;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("mqtt-core-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700));
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn options(id: &str) -> ClientOptions {
     ClientOptions::new("127.0.0.1", 1883)

@@ -7,27 +7,10 @@
 use mqtt_client::store::{FileStore, MemoryStore, SessionStore, StoreError};
 use mqtt_proto::{PacketId, QoS, TopicName};
 use mqtt_session::{DurableState, MessageId, OutboundMessage, StoreOp, WallClock};
+use mqtt_testing::TempDir;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("mqtt-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700));
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn clock() -> WallClock {
     WallClock::system(Instant::now())

@@ -8,7 +8,9 @@
 //! WebSocket and secure WebSocket listeners ([`Listener`]), each on its own
 //! port, with certificates made at start ([`TestCerts`]).
 
+mod fixtures;
 mod numbered;
+pub use fixtures::{closed_port, read_packet, TempDir};
 pub use numbered::NumberedMessages;
 
 use std::net::{TcpListener, TcpStream};
