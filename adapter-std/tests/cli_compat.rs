@@ -17,14 +17,16 @@
 #[path = "../examples/cli/mod.rs"]
 mod cli;
 
+mod common;
 use adapter_std::{Client, ClientOptions, Message};
+use common::example;
 use mqtt_proto::{ProtocolVersion, QoS, Subscription, SubscriptionOptions, TopicFilter};
 use mqtt_testing::{Broker, Listener};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// Longest any run may take before the test kills it and fails.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -82,46 +84,6 @@ fn stdbuf() -> PathBuf {
         .map(PathBuf::from)
         .find(|p| p.is_file())
         .expect("stdbuf (coreutils) is missing")
-}
-
-/// The compiled example `name`, next to this test's own executable:
-/// `target/debug/deps/cli_compat-HASH` -> `target/debug/examples/NAME`.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executable in target/<profile>/deps");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let built = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| {
-            panic!(
-                "example binary {} is missing ({e}): run `cargo build --examples -p adapter-std` \
-                 (plain `cargo test` builds it)",
-                path.display()
-            )
-        });
-    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut inputs = vec![sources.join(format!("{name}.rs"))];
-    inputs.extend(
-        std::fs::read_dir(sources.join("cli"))
-            .expect("examples/cli")
-            .map(|e| e.expect("dir entry").path()),
-    );
-    let newest = inputs
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok()?.modified().ok())
-        .max()
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    assert!(
-        newest <= built,
-        "example binary {} is older than its sources: run `cargo build --examples -p adapter-std`",
-        path.display()
-    );
-    path
 }
 
 // ---------------------------------------------------------------------

@@ -7,7 +7,9 @@
 //! limited with `--test cli_session_dir` does not, so stale binaries are
 //! refused (`cargo build --examples -p adapter-std`).
 
+mod common;
 use adapter_std::{Client, ClientOptions};
+use common::example;
 use mqtt_proto::{ProtocolVersion, QoS};
 use mqtt_testing::{read_packet, Broker, TempDir};
 use std::io::{Read, Write};
@@ -15,47 +17,10 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// Longest any run may take before the test kills it and fails.
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// The compiled example `name`, next to this test's own executable, and
-/// no older than its sources.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executable in target/<profile>/deps");
-    let path = profile_dir.join("examples").join(name);
-    let built = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| {
-            panic!(
-                "example binary {} is missing ({e}): run `cargo build --examples -p adapter-std`",
-                path.display()
-            )
-        });
-    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut inputs = vec![sources.join(format!("{name}.rs"))];
-    inputs.extend(
-        std::fs::read_dir(sources.join("cli"))
-            .expect("examples/cli")
-            .map(|e| e.expect("dir entry").path()),
-    );
-    let newest = inputs
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok()?.modified().ok())
-        .max()
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    assert!(
-        newest <= built,
-        "example binary {} is older than its sources: run `cargo build --examples -p adapter-std`",
-        path.display()
-    );
-    path
-}
 
 /// How a run ended.
 #[derive(Debug)]

@@ -6,50 +6,16 @@
 //! tests (into `target/<profile>/examples/`) before running any test; a run
 //! limited with `--test examples` does not, hence the check for stale binaries.
 
+mod common;
+use common::example;
 use mqtt_testing::Broker;
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// Longest any example run may take before the test kills it and fails.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// The compiled example `name`, next to this test's own executable:
-/// `target/debug/deps/examples-HASH` -> `target/debug/examples/NAME`.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executable in target/<profile>/deps");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let built = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| {
-            panic!(
-                "example binary {} is missing ({e}): run `cargo build --examples -p adapter-std` \
-                 (plain `cargo test` builds it)",
-                path.display()
-            )
-        });
-    let sources = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let inputs = [format!("{name}.rs")];
-    let newest_source = inputs
-        .iter()
-        .filter_map(|f| std::fs::metadata(sources.join(f)).ok()?.modified().ok())
-        .max()
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    assert!(
-        newest_source <= built,
-        "example binary {} is older than its source: run `cargo build --examples -p adapter-std`",
-        path.display()
-    );
-    path
-}
 
 /// What a finished run printed and how it ended.
 #[derive(Debug)]

@@ -80,3 +80,45 @@ pub fn wait_saved(broker: &Broker, client: &Client, topic: &str) {
         },
     );
 }
+
+/// The compiled example `name`, next to this test's own executable
+/// (`target/<profile>/deps/TEST-HASH` -> `target/<profile>/examples/NAME`),
+/// checked no older than its sources (`examples/NAME.rs`, and the shared
+/// `examples/cli/` of `pub` and `sub`): a stale binary would test old code.
+pub fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test executable in target/<profile>/deps");
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| {
+            panic!(
+                "example binary {} is missing ({e}): run `cargo build --examples -p adapter-std` \
+                 (plain `cargo test` builds it)",
+                path.display()
+            )
+        });
+    let sources = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut inputs = vec![sources.join(format!("{name}.rs"))];
+    inputs.extend(
+        std::fs::read_dir(sources.join("cli"))
+            .expect("examples/cli")
+            .map(|e| e.expect("dir entry").path()),
+    );
+    let newest = inputs
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok()?.modified().ok())
+        .max()
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    assert!(
+        newest <= built,
+        "example binary {} is older than its sources: run `cargo build --examples -p adapter-std`",
+        path.display()
+    );
+    path
+}
