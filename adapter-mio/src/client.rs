@@ -325,12 +325,14 @@ impl MqttClient {
 
     // ---- the driver's part ----
 
-    /// Packets received so far, and messages in flight: whether the
-    /// broker streams to this client (the driver's batch window).
-    pub(crate) fn load(&self) -> (u64, usize) {
-        let inner = self.inner.borrow();
-        let session = inner.core.session();
-        (session.packets_received(), session.state().inflight.len())
+    /// [`ClientCore::packets_received`], for the driver's batch window.
+    pub(crate) fn packets_received(&self) -> u64 {
+        self.inner.borrow().core.packets_received()
+    }
+
+    /// [`ClientCore::streaming`], for the driver's batch window.
+    pub(crate) fn streaming(&self, packets_in_last_read: u64) -> bool {
+        self.inner.borrow().core.streaming(packets_in_last_read)
     }
 
     pub(crate) fn link_driver(&self, link: Option<DriverLink>) {

@@ -23,13 +23,6 @@ struct Slot {
     backlog: bool,
 }
 
-/// Packets in one read from which a broker counts as streaming (a request
-/// and its answers bring up to three).
-const STREAMING_PACKETS: u64 = 4;
-
-/// Messages in flight from which a client counts as streaming.
-const STREAMING_INFLIGHT: usize = 32;
-
 /// Readiness events one poll takes.
 const EVENTS: usize = 1024;
 
@@ -320,21 +313,17 @@ impl Driver {
             return;
         };
         if slot.client.socket().is_some() {
-            let (received, _) = slot.client.load();
+            let received = slot.client.packets_received();
             if let Ok(true) = slot.client.loop_read_budget(crate::DEFAULT_READ_BUDGET) {
                 if !slot.backlog {
                     slot.backlog = true;
                     self.backlog.push_back(index);
                 }
             }
-            let (now_received, inflight) = slot.client.load();
             // Saturating: a callback replacing the client's core would
             // restart its count.
-            if now_received.saturating_sub(received) >= STREAMING_PACKETS
-                || inflight >= STREAMING_INFLIGHT
-            {
-                self.streaming = true;
-            }
+            let brought = slot.client.packets_received().saturating_sub(received);
+            self.streaming |= slot.client.streaming(brought);
         }
         self.sync(index);
     }

@@ -13,17 +13,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-/// Messages in flight from which a client counts as streaming: its
-/// acknowledgements come as a stream, and its reads gather for the batch
-/// window.
-const STREAMING_INFLIGHT: usize = 32;
-
-/// Packets in one read from which the broker counts as streaming. A
-/// request and its answers bring up to three at once (a QoS 2 message to
-/// the client's own subscription: PUBCOMP, PUBLISH, and a PUBREL), so
-/// only more means the input outruns the wake-ups.
-const STREAMING_PACKETS: u64 = 4;
-
 /// The waker's token in the poll.
 const WAKE: Token = Token(0);
 /// The socket's token in the poll.
@@ -89,8 +78,8 @@ pub(crate) struct Io {
     socket: Option<Arc<dyn Socket>>,
     /// The last read filled the buffer: more may wait in the socket.
     read_more: bool,
-    /// The last read brought [`STREAMING_PACKETS`] or more: the broker
-    /// streams.
+    /// After the last read, the core judged that the broker streams
+    /// ([`ClientCore::streaming`]).
     streaming: bool,
     buf: Box<[u8]>,
 }
@@ -363,8 +352,7 @@ impl Shared {
                         // Under a stream, input gathers for the batch
                         // window before the next read (see
                         // `ClientOptions::batch_window`).
-                        let streaming = io.streaming
-                            || st.core.session().state().inflight.len() >= STREAMING_INFLIGHT;
+                        let streaming = io.streaming || st.core.streaming(0);
                         if streaming {
                             gather = st.batch_window;
                         }
@@ -408,13 +396,13 @@ impl Shared {
             polling: false,
         };
         let now = Instant::now();
-        let received = st.core.session().packets_received();
+        let received = st.core.packets_received();
         io.streaming = false;
         match read {
             Input::Nothing => {}
             Input::Data(n) => {
                 st.core.handle_read(now, &io.buf[..n]);
-                io.streaming = st.core.session().packets_received() - received >= STREAMING_PACKETS;
+                io.streaming = st.core.streaming(st.core.packets_received() - received);
             }
             Input::Eof => st.core.handle_read_eof(now),
             Input::Failed(e) => st.core.handle_transport_error(now, e),

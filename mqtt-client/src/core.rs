@@ -242,6 +242,26 @@ impl ClientCore {
 
     // ---- getters ----
 
+    /// Packets received from the broker so far: before and after a read,
+    /// how many it brought, for [`ClientCore::streaming`].
+    pub fn packets_received(&self) -> u64 {
+        self.session.packets_received()
+    }
+
+    /// Whether the broker streams to this client, given how many packets
+    /// the last read brought (0 for none): four or more at once, or 32 or
+    /// more of its messages in flight, whose acknowledgements come as a
+    /// stream. A request and its answers bring up to three at once (a
+    /// QoS 2 message to the client's own subscription: PUBCOMP, PUBLISH,
+    /// PUBREL), so they never count. While it holds, the adapters let
+    /// input gather for the batch window
+    /// ([`ClientOptions::batch_window`]) before they read again.
+    pub fn streaming(&self, packets_in_last_read: u64) -> bool {
+        const PACKETS: u64 = 4;
+        const IN_FLIGHT: usize = 32;
+        packets_in_last_read >= PACKETS || self.session.state().inflight.len() >= IN_FLIGHT
+    }
+
     /// The engine.
     pub fn session(&self) -> &Session {
         &self.session
