@@ -7,9 +7,8 @@
 use adapter_mio::{Driver, MqttClient};
 use mqtt_client::{ClientOptions, MessageHandle};
 use mqtt_proto::QoS;
-use mqtt_testing::{read_packet, Broker};
+use mqtt_testing::{three_answer_broker, Broker};
 use std::collections::{BTreeSet, VecDeque};
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,32 +26,7 @@ fn rounds(driver: &mut Driver, limit: Duration, mut done: impl FnMut(&Driver) ->
 /// read, yet a request and its answers, not a stream.
 #[test]
 fn three_answers_in_one_read_are_not_a_stream() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let broker = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        assert_eq!(read_packet(&mut s).0 >> 4, 1, "CONNECT");
-        s.write_all(&[0x20, 0x02, 0x00, 0x00]).unwrap();
-        let mut answered = 0u16;
-        while answered < 10 {
-            let (first, body) = read_packet(&mut s);
-            match first >> 4 {
-                3 => {
-                    let id = [body[3], body[4]];
-                    answered += 1;
-                    let mine = answered.to_be_bytes();
-                    let mut out = vec![0x40, 0x02, id[0], id[1]];
-                    out.extend_from_slice(&[0x32, 0x06, 0, 1, b'r', mine[0], mine[1], b'1']);
-                    out.extend_from_slice(&[0x30, 0x04, 0, 1, b'r', b'0']);
-                    s.write_all(&out).unwrap();
-                }
-                4 => {}
-                other => panic!("unexpected packet type {other}"),
-            }
-        }
-        while read_packet(&mut s).0 >> 4 != 14 {}
-    });
+    let (port, broker) = three_answer_broker(10);
     let mut driver = Driver::new().unwrap();
     driver.set_batch_window(Duration::from_secs(2));
     let client =

@@ -14,10 +14,12 @@
 //! of test code independent of the crate.
 
 mod in_place;
+mod wire;
 
 use bytes::BytesMut;
 use mqtt_proto::*;
 use std::ops::Range;
+use wire::{cat, frame, lp, vbi};
 
 const V3_1: ProtocolVersion = ProtocolVersion::V3_1;
 const V3_1_1: ProtocolVersion = ProtocolVersion::V3_1_1;
@@ -29,37 +31,6 @@ const MALFORMED: ReasonCode = ReasonCode::MalformedPacket;
 const PROTOCOL_ERROR: ReasonCode = ReasonCode::ProtocolError;
 
 // ---------------------------------------------------------------- building packets
-
-/// A Variable Byte Integer, written out independently of the crate.
-fn vbi(mut n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let mut byte = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            byte |= 0x80;
-        }
-        out.push(byte);
-        if n == 0 {
-            return out;
-        }
-    }
-}
-
-/// A packet: first byte, remaining length, body.
-fn frame(first: u8, body: &[u8]) -> Vec<u8> {
-    [&[first][..], &vbi(body.len()), body].concat()
-}
-
-fn cat(parts: &[&[u8]]) -> Vec<u8> {
-    parts.concat()
-}
-
-/// A length-prefixed string or binary field.
-fn lp(bytes: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(bytes.len()).unwrap().to_be_bytes();
-    [&len[..], bytes].concat()
-}
 
 /// A 5.0 property section: Property Length, then the properties.
 fn props(properties: &[&[u8]]) -> Vec<u8> {

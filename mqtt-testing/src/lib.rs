@@ -10,7 +10,7 @@
 
 mod fixtures;
 mod numbered;
-pub use fixtures::{closed_port, read_packet, TempDir};
+pub use fixtures::{closed_port, read_packet, three_answer_broker, TempDir};
 pub use numbered::NumberedMessages;
 
 use std::net::{TcpListener, TcpStream};
